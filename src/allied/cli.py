@@ -1,0 +1,260 @@
+"""The `allied` command: run, operate and administer an Allied deployment."""
+
+import argparse
+import getpass
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+SUPERVISED = ("web", "worker", "scheduler")
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "allied.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    call_command("createcachetable", verbosity=args.verbosity)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_django()
+    from allied.demo import demo_load
+
+    summary = demo_load()
+    print(summary.as_text())
+    return 0
+
+
+def cmd_democode(args: argparse.Namespace) -> int:
+    """The current two-factor code of a demo account (development mode only)."""
+    _setup_django()
+    import time as clock
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+    from django.conf import settings
+
+    from allied.demo import demo_totp_secret
+
+    if not settings.DEBUG:
+        print("error: demo codes exist only in development mode (ALLIED_DEBUG=1)", file=sys.stderr)
+        return 2
+    print(format_hotp_value(hotp_value(demo_totp_secret(args.email.lower()), int(clock.time()) // 30)))
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    command = [
+        sys.executable, "-m", "granian", "--interface", "wsgi", "allied.wsgi:application",
+        "--host", args.host, "--port", str(args.port),
+        "--workers", str(args.workers), "--blocking-threads", str(args.threads),
+        "--no-ws", "--log-level", "warning",
+    ]  # fmt: skip
+    os.execv(sys.executable, command)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    from allied.core.worker import HeartbeatWorker
+
+    worker = HeartbeatWorker(interval=args.interval, batch=args.batch)
+    worker.configure_signals()
+    worker.run()
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    from allied.core.scheduler_lock import scheduler_lock
+
+    with scheduler_lock() as acquired:
+        if not acquired:
+            print("Another scheduler holds the lock; exactly one runs per deployment.", file=sys.stderr)
+            return 1
+        call_command("crontask")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Web server, task worker and scheduler together; any that dies is started again."""
+    base = [sys.executable, "-m", "allied.cli"]
+    commands = {
+        "web": [*base, "web", "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)],
+        "worker": [*base, "worker"],
+        "scheduler": [*base, "scheduler"],
+    }
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    restarts: dict[str, int] = dict.fromkeys(commands, 0)
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for name, command in commands.items():
+        children[name] = subprocess.Popen(command)
+    print(f"Allied is serving on http://{args.host}:{args.port}/ (web, worker and scheduler). Ctrl+C stops.", flush=True)
+    while not stopping:
+        time.sleep(0.5)
+        for name, child in list(children.items()):
+            code = child.poll()
+            if code is None or stopping:
+                continue
+            restarts[name] += 1
+            delay = min(30, 2 ** min(restarts[name], 5))
+            print(f"allied serve: {name} exited with {code}; starting it again in {delay}s", file=sys.stderr, flush=True)
+            time.sleep(delay)
+            children[name] = subprocess.Popen(commands[name])
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    for child in children.values():
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return 0
+
+
+def cmd_createoperator(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.db import transaction
+
+    from allied.accounts.policy import Actor
+    from allied.accounts.services import user_create_member
+    from allied.accounts.selectors import operator_organization
+    from allied.core.errors import DomainError
+
+    password = args.password or os.environ.get("ALLIED_OPERATOR_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        with transaction.atomic(durable=True):
+            membership = user_create_member(
+                email=args.email,
+                password=password,
+                full_name=args.name,
+                organization=operator_organization(),
+                role=args.role,
+                actor=Actor.system("allied createoperator"),
+            )
+    except DomainError as error:
+        print(f"error: {error.detail}", file=sys.stderr)
+        return 2
+    print(f"Created {membership.user.email} as {membership.get_role_display()} of {membership.organization.name}.")
+    return 0
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.db import transaction
+
+    from allied.accounts.models import Organization
+    from allied.accounts.policy import Actor
+    from allied.accounts.services import api_key_create
+    from allied.core.errors import DomainError
+
+    organization = Organization.objects.filter(slug=args.org).first()
+    if organization is None:
+        print(f"error: no organization {args.org!r}", file=sys.stderr)
+        return 2
+    scopes = [scope.strip() for scope in args.scopes.split(",") if scope.strip()]
+    try:
+        with transaction.atomic(durable=True):
+            api_key, raw_key = api_key_create(
+                organization=organization, name=args.name, scopes=scopes, actor=Actor.system("allied apikey create")
+            )
+    except DomainError as error:
+        messages = "; ".join(f"{e.field}: {e.message}" for e in error.errors) or error.detail
+        print(f"error: {messages}", file=sys.stderr)
+        return 2
+    print(f"API key for {organization.name} ({', '.join(api_key.scopes)}). It is shown only now:")
+    print(raw_key)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["allied manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="allied", description="Allied operations platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default=os.environ.get("ALLIED_HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=int(os.environ.get("ALLIED_PORT", "8000")))
+        p.add_argument("--workers", type=int, default=int(os.environ.get("ALLIED_WEB_WORKERS", "2")))
+
+    p = sub.add_parser("serve", help="web server, task worker and scheduler together (the embedded default)")
+    server_options(p)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("web", help="the web server (granian, WSGI)")
+    server_options(p)
+    p.add_argument("--threads", type=int, default=int(os.environ.get("ALLIED_WEB_THREADS", "4")),
+                   help="blocking threads per worker; keep workers x threads under the database's connection limit")  # fmt: skip
+    p.set_defaults(func=cmd_web)
+    p = sub.add_parser("worker", help="a background task worker (run as many as you like)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+    p.add_argument("--batch", action="store_true", help="run what is queued now, then exit")
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("scheduler", help="the cron scheduler (exactly one per deployment)")
+    p.set_defaults(func=cmd_scheduler)
+    p = sub.add_parser("migrate", help="create or update the database")
+    p.add_argument("--verbosity", type=int, default=1)
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("demo", help="load the demo data (idempotent)")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("democode", help="the current two-factor code of a demo account (development only)")
+    p.add_argument("email")
+    p.set_defaults(func=cmd_democode)
+    p = sub.add_parser("createoperator", help="create an AES staff account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", default="")
+    p.add_argument("--role", default="admin")
+    p.add_argument("--password", default="", help="prompted for when absent (or ALLIED_OPERATOR_PASSWORD)")
+    p.set_defaults(func=cmd_createoperator)
+    p = sub.add_parser("apikey", help="API keys")
+    apikey_sub = p.add_subparsers(dest="apikey_command", required=True)
+    p = apikey_sub.add_parser("create", help="create a key for a partner; printed once")
+    p.add_argument("--org", required=True, help="the organization's short name (slug)")
+    p.add_argument("--scopes", required=True, help="comma-separated, e.g. orders:read,orders:write")
+    p.add_argument("--name", default="Created with the allied command")
+    p.set_defaults(func=cmd_apikey_create)
+    p = sub.add_parser("manage", help="any Django management command")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from allied.core.context import RequestContext, current_request, truncate_ip
+from allied.core.errors import NotFound, PermissionDenied
+from allied.core.handlers import page_not_found, permission_denied
+from allied.core.problems import problem_response, simple_problem
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestContextMiddleware:
+    """Give every request an id (a sane incoming X-Request-ID is kept) and its truncated network."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _ACCEPTABLE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = current_request.set(
+            RequestContext(request_id=request_id, ip_prefix=truncate_ip(request.META.get("REMOTE_ADDR")))
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request.reset(token)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+class ApiRequestGuardMiddleware:
+    """Before the API parses anything: refuse bodies that are not JSON or are too large."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") and request.method in {"POST", "PUT", "PATCH"}:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return problem_response(
+                    request,
+                    simple_problem(
+                        413,
+                        "Request too large",
+                        f"The body is {length} bytes; the limit is {settings.DATA_UPLOAD_MAX_MEMORY_SIZE}.",
+                        "request_too_large",
+                    ),
+                )
+            content_type = request.content_type or ""
+            if length and content_type != "application/json":
+                return problem_response(
+                    request,
+                    simple_problem(
+                        415,
+                        "Unsupported media type",
+                        f"Send JSON with 'Content-Type: application/json' (got {content_type or 'none'!r}).",
+                        "unsupported_media_type",
+                    ),
+                )
+        return self.get_response(request)
+
+
+class DomainErrorPageMiddleware:
+    """On pages, a domain NotFound is a 404 page and PermissionDenied a 403 page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, NotFound):
+            return page_not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return permission_denied(request, exception)
+        return None

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class DeliveryConfig(AppConfig):
+    name = "allied.delivery"
+    label = "delivery"
+    verbose_name = "Last-mile delivery"
+
+    def ready(self) -> None:
+        from allied.delivery import privacy  # noqa: F401

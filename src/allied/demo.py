@@ -1,0 +1,160 @@
+"""The demo: AES, three brand partners with their catalogs, a warehouse, a hub, riders, and
+one account for every role. Seeded, so every run (and every screenshot) is the same; loading
+it twice changes nothing.
+"""
+
+import base64
+import hashlib
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+
+from allied.accounts.models import Membership, Organization, User
+from allied.accounts.policy import role_requires_mfa
+from allied.accounts.roles import OrganizationKind, Role
+from allied.catalog.models import Product
+from allied.delivery.models import Hub, Rider, VehicleType
+from allied.inventory.models import Warehouse
+
+DEMO_PASSWORD = "allied-demo-2026"
+DEMO_SEED = 2026
+
+OPERATOR = ("Allied E-Commerce Solutions", "aes", "aes.example")
+PARTNERS = [
+    ("Kohsar Apparel", "kohsar", "kohsar.example", "apparel"),
+    ("Indus Organics", "indus", "indus.example", "grocery"),
+    ("Ravi Home & Living", "ravi", "ravi.example", "home"),
+]
+STAFF = [
+    (Role.ADMIN, "admin", "Ayesha Khan"),
+    (Role.DISPATCHER, "dispatch", "Bilal Ahmed"),
+    (Role.WAREHOUSE, "warehouse", "Kamran Siddiqui"),
+    (Role.FINANCE, "finance", "Sana Malik"),
+    (Role.PRIVACY_OFFICER, "privacy", "Fatima Raza"),
+    (Role.SUPPORT, "support", "Omar Farooq"),
+]
+RIDERS = ["Imran Ali", "Zeeshan Haider", "Naveed Iqbal", "Asad Mehmood", "Usman Tariq"]
+PARTNER_STAFF = [(Role.OWNER, "owner"), (Role.MANAGER, "manager"), (Role.VIEWER, "viewer")]
+PRODUCT_WORDS = {
+    "apparel": (["Tee", "Kurta", "Hoodie", "Polo", "Shalwar", "Dupatta", "Jacket"], ["Black", "White", "Indigo", "Olive", "Maroon"], ["S", "M", "L", "XL"]),
+    "grocery": (["Honey", "Pink Salt", "Dates", "Olive Oil", "Green Tea", "Almonds", "Ghee"], ["Classic", "Organic", "Wild", "Premium", "Family"], ["250g", "500g", "1kg"]),
+    "home": (["Cushion", "Throw", "Mug", "Lamp", "Rug", "Vase", "Towel"], ["Sand", "Teal", "Rust", "Ivory", "Slate"], ["Small", "Medium", "Large"]),
+}
+
+
+@dataclass
+class DemoSummary:
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+    product_count: int = 0
+
+    def as_text(self) -> str:
+        lines = [
+            f"Demo loaded: {self.product_count} products across {len(PARTNERS)} brand partners.",
+            f"Every demo account's password: {DEMO_PASSWORD}",
+            "Roles marked * need a two-factor code: run `.venv/bin/allied democode <address>`",
+            "or add the printed secret to an authenticator app.",
+            "",
+        ]
+        width = max(len(email) for email, _, _ in self.logins)
+        for email, role, secret in self.logins:
+            mark = f"*  TOTP secret {secret}" if secret else ""
+            lines.append(f"  {email.ljust(width)}  {role:<16} {mark}")
+        return "\n".join(lines)
+
+
+def demo_totp_secret(email: str) -> str:
+    """A fixed secret per demo account, so the demo's two-factor codes can be computed."""
+    return base64.b32encode(hashlib.sha1(f"allied-demo:{email}".encode()).digest()).decode()
+
+
+def _member(organization: Organization, email: str, full_name: str, role: str) -> tuple[User, str]:
+    user, created = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": role})
+    secret = ""
+    if role_requires_mfa(role):
+        secret = demo_totp_secret(email)
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, secret)
+            RecoveryCodes.activate(user)
+    return user, secret
+
+
+def _catalog(organization: Organization, kind: str, rng: random.Random) -> int:
+    nouns, styles, sizes = PRODUCT_WORDS[kind]
+    products = []
+    for noun in nouns:
+        for style in styles[:3]:
+            for size in sizes[:3]:
+                sku = f"{noun[:4].upper().replace(' ', '')}-{style[:3].upper()}-{size.upper()}"
+                products.append(
+                    Product(
+                        organization=organization,
+                        sku=sku,
+                        name=f"{style} {noun}, {size}",
+                        barcodes=[f"{rng.randrange(10**12, 10**13)}"],
+                        weight_grams=rng.randrange(80, 2500, 10),
+                        length_mm=rng.randrange(100, 600, 10),
+                        width_mm=rng.randrange(80, 400, 10),
+                        height_mm=rng.randrange(20, 300, 10),
+                        declared_value=Decimal(rng.randrange(300, 12000, 50)),
+                        currency="PKR",
+                        tracks_expiry=kind == "grocery",
+                        tracks_lots=kind == "grocery",
+                    )
+                )
+    existing = set(Product.objects.filter(organization=organization).values_list("sku", flat=True))
+    Product.objects.bulk_create([p for p in products if p.sku not in existing])
+    return len(products)
+
+
+@transaction.atomic
+def demo_load() -> DemoSummary:
+    rng = random.Random(DEMO_SEED)
+    summary = DemoSummary()
+    name, slug, domain = OPERATOR
+    aes, _ = Organization.objects.get_or_create(kind=OrganizationKind.OPERATOR, defaults={"name": name, "slug": slug})
+    for role, local, full_name in STAFF:
+        email = f"{local}@{domain}"
+        _, secret = _member(aes, email, full_name, role)
+        summary.logins.append((email, Role(role).label, secret))
+    Warehouse.objects.get_or_create(
+        code="KHI-W1", defaults={"name": "Karachi Fulfilment Centre", "address_line1": "Plot 14, Sector 23, Korangi Industrial Area", "city": "Karachi"}
+    )
+    hub, _ = Hub.objects.get_or_create(
+        code="KHI-H1",
+        defaults={
+            "name": "Karachi Central Hub",
+            "address_line1": "Shahrah-e-Faisal, Block 6, PECHS",
+            "city": "Karachi",
+            "lat": Decimal("24.861500"),
+            "lng": Decimal("67.069900"),
+        },
+    )
+    for number, full_name in enumerate(RIDERS, start=1):
+        email = f"rider{number}@{domain}"
+        user, _ = _member(aes, email, full_name, Role.RIDER)
+        Rider.objects.get_or_create(
+            user=user, defaults={"hub": hub, "vehicle": VehicleType.VAN if number == 5 else VehicleType.MOTORBIKE}
+        )
+        if number == 1:
+            summary.logins.append((email, Role.RIDER.label, ""))
+    for partner_name, partner_slug, partner_domain, kind in PARTNERS:
+        partner, _ = Organization.objects.get_or_create(
+            slug=partner_slug, defaults={"name": partner_name, "kind": OrganizationKind.PARTNER}
+        )
+        for role, local in PARTNER_STAFF:
+            email = f"{local}@{partner_domain}"
+            _member(partner, email, f"{partner_name.split()[0]} {Role(role).label}", role)
+            summary.logins.append((email, f"{Role(role).label} ({partner_name})", ""))
+        summary.product_count += _catalog(partner, kind, rng)
+    return summary

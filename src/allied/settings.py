@@ -1,0 +1,284 @@
+"""Allied settings: one module, every deployment choice read from the environment.
+
+Production mode (``ALLIED_DEBUG`` unset or false) refuses to start without a strong
+``ALLIED_SECRET_KEY`` and vault keys, and turns on every browser security header.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("ALLIED_VAR_DIR", BASE_DIR / "var"))
+
+DEBUG = env_bool("ALLIED_DEBUG")
+
+DEVELOPMENT_SECRET_KEY = "allied-development-secret-key-never-use-in-production"
+DEVELOPMENT_VAULT_KEY = "YWxsaWVkLWRldmVsb3BtZW50LXZhdWx0LWtleS0wMDA="
+INSECURE_SECRET_MARKERS = ("django-insecure", "change-me", "changeme", "secret", DEVELOPMENT_SECRET_KEY)
+
+SECRET_KEY = os.environ.get("ALLIED_SECRET_KEY", "")
+VAULT_KEYS = env_list("ALLIED_VAULT_KEYS")
+
+if DEBUG:
+    SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
+    VAULT_KEYS = VAULT_KEYS or [DEVELOPMENT_VAULT_KEY]
+else:
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or any(
+        marker in SECRET_KEY.lower() for marker in INSECURE_SECRET_MARKERS
+    ):
+        raise ImproperlyConfigured(
+            "ALLIED_SECRET_KEY is missing or insecure. Production mode needs a random value of at "
+            "least 50 characters (python -c 'import secrets; print(secrets.token_urlsafe(64))'), "
+            "or set ALLIED_DEBUG=1 for local development."
+        )
+    if not VAULT_KEYS or DEVELOPMENT_VAULT_KEY in VAULT_KEYS:
+        raise ImproperlyConfigured(
+            "ALLIED_VAULT_KEYS is missing. Production mode needs one or more comma-separated Fernet "
+            "keys, the current one first (python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        )
+
+ALLOWED_HOSTS = env_list("ALLIED_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("ALLIED_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "allied.core",
+    "allied.accounts",
+    "allied.catalog",
+    "allied.inventory",
+    "allied.delivery",
+    "allied.website",
+    "allied.accounts.admin_site.AlliedAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_htmx",
+    "django_tasks_db",
+    "crontask",
+    "ninja",
+]
+
+MIDDLEWARE = [
+    "allied.core.middleware.RequestContextMiddleware",
+    "allied.core.middleware.ApiRequestGuardMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allied.accounts.middleware.ActiveMembershipMiddleware",
+    "allied.accounts.middleware.RequireMfaMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allied.core.middleware.DomainErrorPageMiddleware",
+]
+
+ROOT_URLCONF = "allied.urls"
+WSGI_APPLICATION = "allied.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "src" / "allied" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "allied.accounts.context_processors.membership",
+            ],
+        },
+    }
+]
+
+# Databases -----------------------------------------------------------------------------
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'allied.sqlite3'}",
+        conn_max_age=int(os.environ.get("ALLIED_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # Django's SQLite backend already turns foreign keys on for every connection.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("ALLIED_SQLITE_BUSY_TIMEOUT", "20")),
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: rate limits must hold across processes, so the fallback is the database.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "allied_cache"}
+    }
+
+# Background work -------------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+CRONTASK = {"REDIS_URL": REDIS_URL or None}
+# A RUNNING task whose worker has not sent a heartbeat for this long is re-queued by the reaper.
+ALLIED_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("ALLIED_WORKER_HEARTBEAT_SECONDS", "10"))
+ALLIED_WORKER_LOST_AFTER_SECONDS = float(os.environ.get("ALLIED_WORKER_LOST_AFTER_SECONDS", "60"))
+ALLIED_TASK_RUNNING_TIMEOUT_SECONDS = float(os.environ.get("ALLIED_TASK_RUNNING_TIMEOUT_SECONDS", "1800"))
+
+# Accounts ------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_ADAPTER = "allied.accounts.adapter.AlliedAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Allied] "
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Allied"
+MFA_ADAPTER = "allied.accounts.adapter.AlliedMfaAdapter"
+INVITATION_VALID_DAYS = 7
+ALLIED_BASE_URL = os.environ.get("ALLIED_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Mail: Django 6.1 MAILERS. SMTP when ALLIED_SMTP_HOST is set, the console otherwise.
+DEFAULT_FROM_EMAIL = os.environ.get("ALLIED_MAIL_FROM", "Allied <no-reply@allied.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if os.environ.get("ALLIED_SMTP_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["ALLIED_SMTP_HOST"],
+                "port": int(os.environ.get("ALLIED_SMTP_PORT", "587")),
+                "username": os.environ.get("ALLIED_SMTP_USER", ""),
+                "password": os.environ.get("ALLIED_SMTP_PASSWORD", ""),
+                "use_tls": env_bool("ALLIED_SMTP_TLS", True),
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+
+# Internationalisation ------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ar", "العربية"), ("ur", "اردو"), ("fr", "Français")]
+TIME_ZONE = os.environ.get("ALLIED_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# Static files ---------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Security -----------------------------------------------------------------------------------------
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    # Swagger UI and htmx set style attributes; scripts stay nonce-only.
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("ALLIED_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("ALLIED_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Logging: JSON lines in production, readable lines in development, secrets redacted in both.
+LOG_LEVEL = os.environ.get("ALLIED_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {
+            "()": "allied.core.logging.StructuredFormatter",
+            "json": env_bool("ALLIED_LOG_JSON", not DEBUG),
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+        "apscheduler": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,56 @@
+"""Start Allied's own processes (worker, serve) against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.db import connection
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = settings["USER"] or "postgres"
+        host = settings["HOST"] or "127.0.0.1"
+        port = settings["PORT"] or 5432
+        return f"postgres://{user}@{host}:{port}/{settings['NAME']}"
+    return f"sqlite:///{settings['NAME']}"
+
+
+def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": test_database_url(),
+        "PYTHONPATH": str(REPO),
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "allied.cli", *args], cwd=REPO, env=environment,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 30, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
