@@ -12,7 +12,7 @@ from django.db import connection
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def subprocess_database_url() -> str:
     settings = connection.settings_dict
     if connection.vendor == "postgresql":
         user = settings["USER"] or "postgres"
@@ -26,7 +26,7 @@ def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "PYTHONPATH": str(REPO),
         **env,
     }

@@ -92,9 +92,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "allied.accounts.middleware.ActiveMembershipMiddleware",
     "allied.accounts.middleware.RequireMfaMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allied.core.middleware.DomainErrorPageMiddleware",
@@ -192,19 +192,20 @@ MFA_ADAPTER = "allied.accounts.adapter.AlliedMfaAdapter"
 INVITATION_VALID_DAYS = 7
 ALLIED_BASE_URL = os.environ.get("ALLIED_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Mail: Django 6.1 MAILERS. SMTP when ALLIED_SMTP_HOST is set, the console otherwise.
+# Mail: Django 6.1 MAILERS. SMTP in production (a local MTA unless ALLIED_SMTP_HOST says otherwise);
+# the console in development unless an SMTP host is given.
 DEFAULT_FROM_EMAIL = os.environ.get("ALLIED_MAIL_FROM", "Allied <no-reply@allied.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-if os.environ.get("ALLIED_SMTP_HOST"):
+if os.environ.get("ALLIED_SMTP_HOST") or not DEBUG:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ["ALLIED_SMTP_HOST"],
-                "port": int(os.environ.get("ALLIED_SMTP_PORT", "587")),
+                "host": os.environ.get("ALLIED_SMTP_HOST", "localhost"),
+                "port": int(os.environ.get("ALLIED_SMTP_PORT", "587" if os.environ.get("ALLIED_SMTP_HOST") else "25")),
                 "username": os.environ.get("ALLIED_SMTP_USER", ""),
                 "password": os.environ.get("ALLIED_SMTP_PASSWORD", ""),
-                "use_tls": env_bool("ALLIED_SMTP_TLS", True),
+                "use_tls": env_bool("ALLIED_SMTP_TLS", bool(os.environ.get("ALLIED_SMTP_HOST"))),
                 "timeout": 10,
             },
         }
@@ -222,6 +223,7 @@ USE_TZ = True
 # Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
     "staticfiles": {

@@ -35,7 +35,11 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
 
 
 def add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    request_id = current_request.get().request_id
+    """From the request being served, or from the request Django attaches to its own log records."""
+    request = event_dict.pop("request", None)
+    if request is not None and hasattr(request, "path"):
+        event_dict.setdefault("path", request.path)
+    request_id = current_request.get().request_id or getattr(request, "request_id", "")
     if request_id:
         event_dict.setdefault("request_id", request_id)
     return event_dict
@@ -54,6 +58,7 @@ class StructuredFormatter(structlog.stdlib.ProcessorFormatter):
             foreign_pre_chain=[
                 structlog.stdlib.add_log_level,
                 structlog.stdlib.add_logger_name,
+                structlog.stdlib.ExtraAdder(),
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 add_request_id,
             ],

@@ -50,10 +50,6 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
 
 def install_problem_handlers(api: NinjaAPI) -> None:
     def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        if any(error.get("type") == "json_invalid" or "Cannot parse" in str(error.get("msg", "")) for error in exc.errors):
-            return problem_response(
-                request, simple_problem(400, "Malformed JSON", "The request body is not valid JSON.", "malformed_json")
-            )
         return problem_response(request, validation_problem(exc.errors))
 
     def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
@@ -69,6 +65,10 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         )
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+            return problem_response(
+                request, simple_problem(400, "Malformed JSON", "The request body is not valid JSON.", "malformed_json")
+            )
         return problem_response(request, simple_problem(exc.status_code, str(exc), str(exc), "http_error"))
 
     def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
