@@ -14,6 +14,7 @@ help:
 	@echo "make test   install and run the whole test suite (PostgreSQL too when ALLIED_TEST_POSTGRES is set)"
 	@echo "make lint   ruff, mypy and the import-linter layering contract"
 	@echo "make bench  the benchmarks under benchmarks/"
+	@echo "make openapi  regenerate docs/openapi.json after an API change"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
@@ -43,10 +44,13 @@ test: install chromium
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
-	$(VENV)/bin/mypy
+	$(DEV_ENV) $(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+openapi: install
+	$(DEV_ENV) $(VENV)/bin/allied manage export_openapi_schema --api allied.api.api --output docs/openapi.json --indent 2 --sorted
 
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(DEV_ENV) $(VENV)/bin/python $$script || exit 1; done
 
-.PHONY: help install run chromium test lint bench
+.PHONY: help install run chromium test lint openapi bench

@@ -61,7 +61,9 @@ def partner_b(db: None) -> Organization:
 def member(db: None) -> Callable[..., Membership]:
     def make(organization: Organization, role: str = Role.OWNER, **user_fields: Any) -> Membership:
         if user_fields:
-            return MembershipFactory(organization=organization, role=role, **{f"user__{k}": v for k, v in user_fields.items()})
+            return MembershipFactory(
+                organization=organization, role=role, **{f"user__{k}": v for k, v in user_fields.items()}
+            )
         return MembershipFactory(organization=organization, role=role)
 
     return make
@@ -85,9 +87,10 @@ def client_for() -> Callable[[Membership], Client]:
 
     def make(membership: Membership) -> Client:
         user = membership.user
-        if membership.role in {Role.ADMIN, Role.FINANCE, Role.PRIVACY_OFFICER} and not Authenticator.objects.filter(
-            user=user, type=Authenticator.Type.TOTP
-        ).exists():
+        if (
+            membership.role in {Role.ADMIN, Role.FINANCE, Role.PRIVACY_OFFICER}
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
             enable_totp(user)
         client = Client()
         client.force_login(user)

@@ -36,6 +36,24 @@ def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
+def run_allied(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `allied` command to completion against the test database."""
+    return subprocess.run(
+        [sys.executable, "-m", "allied.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": subprocess_database_url(),
+            "PYTHONPATH": str(REPO),
+            "PATH": "/usr/bin:/bin",
+            "ALLIED_DEBUG": "1",
+        },
+    )
+
+
 def wait_for(condition: Callable[[], object], *, timeout: float = 30, what: str = "condition") -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -6,7 +6,7 @@ import tempfile
 os.environ.setdefault("ALLIED_DEBUG", "1")
 os.environ.setdefault("ALLIED_VAR_DIR", tempfile.mkdtemp(prefix="allied-test-"))
 
-from allied.settings import *  # noqa: E402, F403
+from allied.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

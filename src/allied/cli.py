@@ -115,7 +115,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     for name, command in commands.items():
         children[name] = subprocess.Popen(command)
-    print(f"Allied is serving on http://{args.host}:{args.port}/ (web, worker and scheduler). Ctrl+C stops.", flush=True)
+    print(
+        f"Allied is serving on http://{args.host}:{args.port}/ (web, worker and scheduler). Ctrl+C stops.", flush=True
+    )
     while not stopping:
         time.sleep(0.5)
         for name, child in list(children.items()):
@@ -124,7 +126,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 continue
             restarts[name] += 1
             delay = min(30, 2 ** min(restarts[name], 5))
-            print(f"allied serve: {name} exited with {code}; starting it again in {delay}s", file=sys.stderr, flush=True)
+            print(
+                f"allied serve: {name} exited with {code}; starting it again in {delay}s", file=sys.stderr, flush=True
+            )
             time.sleep(delay)
             children[name] = subprocess.Popen(commands[name])
     for child in children.values():
@@ -143,8 +147,8 @@ def cmd_createoperator(args: argparse.Namespace) -> int:
     from django.db import transaction
 
     from allied.accounts.policy import Actor
-    from allied.accounts.services import user_create_member
     from allied.accounts.selectors import operator_organization
+    from allied.accounts.services import user_create_member
     from allied.core.errors import DomainError
 
     password = args.password or os.environ.get("ALLIED_OPERATOR_PASSWORD") or getpass.getpass("Password: ")
@@ -215,8 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("web", help="the web server (granian, WSGI)")
     server_options(p)
-    p.add_argument("--threads", type=int, default=int(os.environ.get("ALLIED_WEB_THREADS", "4")),
-                   help="blocking threads per worker; keep workers x threads under the database's connection limit")  # fmt: skip
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("ALLIED_WEB_THREADS", "4")),
+        help="blocking threads per worker; keep workers x threads under the database's connection limit",
+    )
     p.set_defaults(func=cmd_web)
     p = sub.add_parser("worker", help="a background task worker (run as many as you like)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")

@@ -42,9 +42,21 @@ STAFF = [
 RIDERS = ["Imran Ali", "Zeeshan Haider", "Naveed Iqbal", "Asad Mehmood", "Usman Tariq"]
 PARTNER_STAFF = [(Role.OWNER, "owner"), (Role.MANAGER, "manager"), (Role.VIEWER, "viewer")]
 PRODUCT_WORDS = {
-    "apparel": (["Tee", "Kurta", "Hoodie", "Polo", "Shalwar", "Dupatta", "Jacket"], ["Black", "White", "Indigo", "Olive", "Maroon"], ["S", "M", "L", "XL"]),
-    "grocery": (["Honey", "Pink Salt", "Dates", "Olive Oil", "Green Tea", "Almonds", "Ghee"], ["Classic", "Organic", "Wild", "Premium", "Family"], ["250g", "500g", "1kg"]),
-    "home": (["Cushion", "Throw", "Mug", "Lamp", "Rug", "Vase", "Towel"], ["Sand", "Teal", "Rust", "Ivory", "Slate"], ["Small", "Medium", "Large"]),
+    "apparel": (
+        ["Tee", "Kurta", "Hoodie", "Polo", "Shalwar", "Dupatta", "Jacket"],
+        ["Black", "White", "Indigo", "Olive", "Maroon"],
+        ["S", "M", "L", "XL"],
+    ),
+    "grocery": (
+        ["Honey", "Pink Salt", "Dates", "Olive Oil", "Green Tea", "Almonds", "Ghee"],
+        ["Classic", "Organic", "Wild", "Premium", "Family"],
+        ["250g", "500g", "1kg"],
+    ),
+    "home": (
+        ["Cushion", "Throw", "Mug", "Lamp", "Rug", "Vase", "Towel"],
+        ["Sand", "Teal", "Rust", "Ivory", "Slate"],
+        ["Small", "Medium", "Large"],
+    ),
 }
 
 
@@ -128,7 +140,12 @@ def demo_load() -> DemoSummary:
         _, secret = _member(aes, email, full_name, role)
         summary.logins.append((email, Role(role).label, secret))
     Warehouse.objects.get_or_create(
-        code="KHI-W1", defaults={"name": "Karachi Fulfilment Centre", "address_line1": "Plot 14, Sector 23, Korangi Industrial Area", "city": "Karachi"}
+        code="KHI-W1",
+        defaults={
+            "name": "Karachi Fulfilment Centre",
+            "address_line1": "Plot 14, Sector 23, Korangi Industrial Area",
+            "city": "Karachi",
+        },
     )
     hub, _ = Hub.objects.get_or_create(
         code="KHI-H1",

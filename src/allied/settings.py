@@ -39,8 +39,10 @@ if DEBUG:
     SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
     VAULT_KEYS = VAULT_KEYS or [DEVELOPMENT_VAULT_KEY]
 else:
-    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or any(
-        marker in SECRET_KEY.lower() for marker in INSECURE_SECRET_MARKERS
+    if (
+        len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+        or any(marker in SECRET_KEY.lower() for marker in INSECURE_SECRET_MARKERS)
     ):
         raise ImproperlyConfigured(
             "ALLIED_SECRET_KEY is missing or insecure. Production mode needs a random value of at "
@@ -144,9 +146,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "allied_cache"}
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "allied_cache"}}
 
 # Background work -------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

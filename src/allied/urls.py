@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from allied.accounts import views as accounts

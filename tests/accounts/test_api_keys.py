@@ -1,7 +1,5 @@
 import hashlib
 import re
-import subprocess
-import sys
 
 import pytest
 from django.test import Client
@@ -9,14 +7,16 @@ from django.test import Client
 from allied.accounts.models import ApiKey
 from allied.accounts.roles import Role
 from allied.core.models import AuditEntry
-from tests.processes import REPO, subprocess_database_url
+from tests.processes import run_allied
 
 pytestmark = pytest.mark.django_db
 
 KEY_PATTERN = re.compile(r"allied_[0-9a-f]{8}_[A-Za-z0-9_-]{40}")
 
 
-def create_key_in_portal(client: Client, name: str = "Storefront", scopes: tuple[str, ...] = ("inventory:read",)) -> str:
+def create_key_in_portal(
+    client: Client, name: str = "Storefront", scopes: tuple[str, ...] = ("inventory:read",)
+) -> str:
     response = client.post("/portal/api-keys/", {"name": name, "scopes": list(scopes)})
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -25,7 +25,9 @@ def create_key_in_portal(client: Client, name: str = "Storefront", scopes: tuple
     return keys[0]
 
 
-def test_owner_creates_key_shown_once_and_stored_only_as_hash(partner_a: object, member: object, client_for: object) -> None:
+def test_owner_creates_key_shown_once_and_stored_only_as_hash(
+    partner_a: object, member: object, client_for: object
+) -> None:
     owner = client_for(member(partner_a, Role.OWNER))  # type: ignore[operator]
 
     raw_key = create_key_in_portal(owner)
@@ -109,7 +111,9 @@ def test_only_owners_manage_keys(role: str, partner_a: object, member: object, c
     assert not ApiKey.objects.exists()
 
 
-def test_invalid_key_form_shows_messages_and_stores_nothing(partner_a: object, member: object, client_for: object) -> None:
+def test_invalid_key_form_shows_messages_and_stores_nothing(
+    partner_a: object, member: object, client_for: object
+) -> None:
     owner = client_for(member(partner_a, Role.OWNER))  # type: ignore[operator]
 
     response = owner.post("/portal/api-keys/", {"name": "", "scopes": []})
@@ -121,12 +125,7 @@ def test_invalid_key_form_shows_messages_and_stores_nothing(partner_a: object, m
 
 @pytest.mark.django_db(transaction=True)
 def test_cli_creates_a_key_and_prints_it_once(partner_a: object) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "allied.cli", "apikey", "create", "--org", "partner-a", "--scopes", "orders:read,orders:write"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
-        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": subprocess_database_url(), "PYTHONPATH": str(REPO),
-             "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    result = run_allied("apikey", "create", "--org", "partner-a", "--scopes", "orders:read,orders:write")
 
     assert result.returncode == 0, result.stderr
     printed = KEY_PATTERN.findall(result.stdout)
@@ -139,12 +138,7 @@ def test_cli_creates_a_key_and_prints_it_once(partner_a: object) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_cli_rejects_unknown_scope_and_stores_nothing(partner_a: object) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "allied.cli", "apikey", "create", "--org", "partner-a", "--scopes", "orders:read,admin:all"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
-        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": subprocess_database_url(), "PYTHONPATH": str(REPO),
-             "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    result = run_allied("apikey", "create", "--org", "partner-a", "--scopes", "orders:read,admin:all")
 
     assert result.returncode == 2
     assert "Unknown scopes: admin:all" in result.stderr

@@ -123,7 +123,8 @@ def test_failed_sign_ins_are_audited_and_throttled(partner_a: object, member: ob
 
 def test_there_is_no_open_sign_up(client: Client) -> None:
     response = client.post(
-        "/accounts/signup/", {"email": "stranger@example.com", "password1": "A-long-pass-123", "password2": "A-long-pass-123"}
+        "/accounts/signup/",
+        {"email": "stranger@example.com", "password1": "A-long-pass-123", "password2": "A-long-pass-123"},
     )
 
     assert "Sign Up Closed" in response.content.decode()

@@ -114,7 +114,9 @@ def test_write_needs_inventory_write_scope(partner_a: object, api_client_for: ob
     assert not Product.objects.exists()
 
 
-def test_list_is_cursor_paginated_and_scoped_to_the_key(partner_a: object, partner_b: object, api_client_for: object) -> None:
+def test_list_is_cursor_paginated_and_scoped_to_the_key(
+    partner_a: object, partner_b: object, api_client_for: object
+) -> None:
     ProductFactory.create_batch(5, organization=partner_a)
     ProductFactory.create_batch(3, organization=partner_b)
     api = api_client_for(partner_a, scopes=["inventory:read"])  # type: ignore[operator]

@@ -23,9 +23,13 @@ class Rollback(Exception):
 
 
 def test_task_enqueued_in_rolled_back_transaction_never_runs() -> None:
-    with pytest.raises(Rollback), transaction.atomic():
-        record_side_effect.enqueue("rolled-back")
-        raise Rollback
+    def enqueue_then_fail() -> None:
+        with transaction.atomic():
+            record_side_effect.enqueue("rolled-back")
+            raise Rollback
+
+    with pytest.raises(Rollback):
+        enqueue_then_fail()
 
     run_worker_until_idle()
 

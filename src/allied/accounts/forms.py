@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.conf import settings
 
@@ -16,7 +18,7 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args: object, organization: Organization, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["role"].choices = role_choices(organization)
+        cast(forms.ChoiceField, self.fields["role"]).choices = role_choices(organization)
 
 
 class RoleChangeForm(forms.Form):
@@ -24,7 +26,7 @@ class RoleChangeForm(forms.Form):
 
     def __init__(self, *args: object, organization: Organization, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["role"].choices = role_choices(organization)
+        cast(forms.ChoiceField, self.fields["role"]).choices = role_choices(organization)
 
 
 class ApiKeyForm(forms.Form):

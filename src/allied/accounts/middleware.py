@@ -1,7 +1,7 @@
 from collections.abc import Callable
 
-from allauth.mfa.utils import is_mfa_enabled
 from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -49,6 +49,8 @@ class RequireMfaMiddleware:
             and any(role_requires_mfa(m.role) for m in memberships_of(request.user))
             and not is_mfa_enabled(request.user, [Authenticator.Type.TOTP])
         ):
-            messages.warning(request, "Your role requires two-factor authentication. Set up an authenticator app to continue.")
+            messages.warning(
+                request, "Your role requires two-factor authentication. Set up an authenticator app to continue."
+            )
             return redirect("mfa_activate_totp")
         return self.get_response(request)

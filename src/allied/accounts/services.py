@@ -31,7 +31,9 @@ def _check_role_fits(organization: Organization, role: str) -> None:
 def organization_create(*, name: str, slug: str, kind: str, actor: Actor) -> Organization:
     require(actor, ORGANIZATIONS_MANAGE)
     if Organization.objects.filter(slug=slug).exists():
-        raise Conflict("That short name is taken.", errors=[FieldError("slug", "Already used by another organization.")])
+        raise Conflict(
+            "That short name is taken.", errors=[FieldError("slug", "Already used by another organization.")]
+        )
     organization = Organization.objects.create(name=name, slug=slug, kind=kind)
     audit_record(action="organization.created", actor=actor, organization=organization, target=organization)
     return organization
@@ -196,7 +198,11 @@ def api_key_create(*, organization: Organization, name: str, scopes: list[str], 
         created_by=actor.user,
     )
     audit_record(
-        action="api_key.created", actor=actor, organization=organization, target=api_key, changes={"scopes": api_key.scopes}
+        action="api_key.created",
+        actor=actor,
+        organization=organization,
+        target=api_key,
+        changes={"scopes": api_key.scopes},
     )
     return api_key, raw_key
 
@@ -226,7 +232,9 @@ def user_profile_update(
     if actor.user is None or actor.user.pk != user.pk:
         raise PermissionDenied("People edit only their own profile.")
     if language not in dict(settings.LANGUAGES):
-        raise ValidationFailed("Unknown language.", errors=[FieldError("language", "Choose one of the listed languages.")])
+        raise ValidationFailed(
+            "Unknown language.", errors=[FieldError("language", "Choose one of the listed languages.")]
+        )
     user.full_name = full_name.strip()
     user.phone = phone.strip()
     user.language = language
@@ -238,11 +246,13 @@ def user_profile_update(
 
 def security_event_record(*, action: str, user: User | None, label: str = "", changes: dict | None = None) -> None:
     """Sign-in, failed sign-in and MFA changes: audit rows written by the authentication hooks."""
-    known = user is not None and user.pk is not None
-    membership = user.memberships.select_related("organization").first() if known else None  # type: ignore[union-attr]
+    if user is None or user.pk is None:
+        audit_record(action=action, actor=NamedActor(label=label), changes=changes)
+        return
+    membership = Membership.objects.filter(user=user).select_related("organization").first()
     audit_record(
         action=action,
-        actor=NamedActor(label=user.email if known else label, user=user if known else None),  # type: ignore[union-attr]
+        actor=NamedActor(label=user.email, user=user),
         organization=membership.organization if membership else None,
         changes=changes,
     )

@@ -22,7 +22,7 @@ from allied.accounts.forms import (
     RoleChangeForm,
 )
 from allied.accounts.middleware import ACTIVE_ORGANIZATION_SESSION_KEY
-from allied.accounts.models import ApiKey, Membership, Organization
+from allied.accounts.models import ApiKey, Organization
 from allied.accounts.roles import OrganizationKind, Role
 from allied.accounts.selectors import (
     access_api_key,
@@ -106,7 +106,10 @@ def organizations(request: HttpRequest) -> HttpResponse:
             try:
                 with transaction.atomic(durable=True):
                     organization = organization_create(
-                        name=form.cleaned_data["name"], slug=form.cleaned_data["slug"], kind=OrganizationKind.PARTNER, actor=actor
+                        name=form.cleaned_data["name"],
+                        slug=form.cleaned_data["slug"],
+                        kind=OrganizationKind.PARTNER,
+                        actor=actor,
                     )
                     invitation_create(
                         organization=organization, email=form.cleaned_data["owner_email"], role=Role.OWNER, actor=actor
@@ -138,7 +141,10 @@ def _team_page(request: HttpRequest, organization: Organization) -> HttpResponse
         try:
             with transaction.atomic(durable=True):
                 invitation_create(
-                    organization=organization, email=form.cleaned_data["email"], role=form.cleaned_data["role"], actor=actor
+                    organization=organization,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    actor=actor,
                 )
         except DomainError as error:
             form_add_domain_error(form, error)
@@ -273,7 +279,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("profile")
-    memberships = Membership.objects.filter(user=user).select_related("organization")
+    memberships = memberships_of(user)  # type: ignore[arg-type]
     return render(request, "accounts/profile.html", {"form": form, "memberships": memberships})
 
 

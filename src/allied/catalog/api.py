@@ -7,6 +7,7 @@ from allied.catalog.schemas import ProductCreateSchema, ProductPageSchema, Produ
 from allied.catalog.selectors import access_product, products_visible_to
 from allied.catalog.services import product_create
 from allied.core.pagination import paginate_by_id
+from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
 
 router = Router(tags=["Products"])
 
@@ -17,7 +18,12 @@ class ProductFilters(Schema):
     limit: int = 50
 
 
-@router.get("/products", response=ProductPageSchema, summary="List products", operation_id="products_list")
+@router.get(
+    "/products",
+    response={200: ProductPageSchema, PROBLEM_STATUSES: ProblemSchema},
+    summary="List products",
+    operation_id="products_list",
+)
 def products_list(request: HttpRequest, filters: Query[ProductFilters]) -> dict:
     """Your organization's products, oldest first. Needs the `inventory:read` scope."""
     actor = request.auth  # type: ignore[attr-defined]
@@ -26,14 +32,22 @@ def products_list(request: HttpRequest, filters: Query[ProductFilters]) -> dict:
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.get("/products/{product_id}", response=ProductSchema, summary="Get a product", operation_id="products_get")
+@router.get(
+    "/products/{product_id}",
+    response={200: ProductSchema, PROBLEM_STATUSES: ProblemSchema},
+    summary="Get a product",
+    operation_id="products_get",
+)
 def products_get(request: HttpRequest, product_id: int) -> object:
     """One product by id. Products of other organizations answer 404."""
     return access_product(request.auth, product_id, for_update=False)  # type: ignore[attr-defined]
 
 
 @router.post(
-    "/products", response={201: ProductSchema}, summary="Create a product", operation_id="products_create"
+    "/products",
+    response={201: ProductSchema, PROBLEM_STATUSES: ProblemSchema},
+    summary="Create a product",
+    operation_id="products_create",
 )
 def products_create(request: HttpRequest, payload: ProductCreateSchema) -> Status:
     """Add a product to your catalog. Needs `inventory:write`. A SKU you already have answers 409."""

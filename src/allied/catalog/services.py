@@ -47,7 +47,9 @@ def product_create(
         raise ValidationFailed("Products belong to brand partners, not to AES.")
     sku = sku.strip()
     if Product.objects.filter(organization=organization, sku=sku).exists():
-        raise Conflict(f"SKU {sku} already exists.", errors=[FieldError("sku", "Already used by another product.", "duplicate")])
+        raise Conflict(
+            f"SKU {sku} already exists.", errors=[FieldError("sku", "Already used by another product.", "duplicate")]
+        )
     try:
         with transaction.atomic():
             product = Product.objects.create(
@@ -66,6 +68,10 @@ def product_create(
             )
     except IntegrityError:
         # Another request created the same SKU between our check and our insert.
-        raise Conflict(f"SKU {sku} already exists.", errors=[FieldError("sku", "Already used by another product.", "duplicate")]) from None
-    domain_event_record(type="product.created", organization=organization, aggregate=product, payload=product_payload(product))
+        raise Conflict(
+            f"SKU {sku} already exists.", errors=[FieldError("sku", "Already used by another product.", "duplicate")]
+        ) from None
+    domain_event_record(
+        type="product.created", organization=organization, aggregate=product, payload=product_payload(product)
+    )
     return product

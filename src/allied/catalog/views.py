@@ -4,8 +4,8 @@ from django.shortcuts import render
 
 from allied.accounts import policy
 from allied.accounts.decorators import permission_required
-from allied.accounts.selectors import organizations_visible_to
 from allied.accounts.roles import OrganizationKind
+from allied.accounts.selectors import organizations_visible_to
 from allied.catalog.selectors import access_product, products_visible_to
 
 

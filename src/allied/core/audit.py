@@ -5,7 +5,7 @@ from typing import Any, Protocol
 
 from django.db import models
 
-from allied.core.context import current_request
+from allied.core.context import request_context
 from allied.core.models import AuditEntry
 
 
@@ -33,7 +33,7 @@ def audit_record(
     target: models.Model | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    context = current_request.get()
+    context = request_context()
     user = actor.user if actor is not None else None
     return AuditEntry.objects.create(
         action=action,

@@ -1,7 +1,7 @@
 """Per-request context (request id, client network) carried to logs and audit rows."""
 
 import ipaddress
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -11,7 +11,20 @@ class RequestContext:
     ip_prefix: str = ""
 
 
-current_request: ContextVar[RequestContext] = ContextVar("current_request", default=RequestContext())
+_current_request: ContextVar[RequestContext | None] = ContextVar("current_request", default=None)
+NO_REQUEST = RequestContext()
+
+
+def request_context() -> RequestContext:
+    return _current_request.get() or NO_REQUEST
+
+
+def enter_request(context: RequestContext) -> Token[RequestContext | None]:
+    return _current_request.set(context)
+
+
+def leave_request(token: Token[RequestContext | None]) -> None:
+    _current_request.reset(token)
 
 
 def truncate_ip(address: str | None) -> str:

@@ -7,7 +7,9 @@ from django.db import models
 from allied.core.models import DomainEvent
 
 
-def domain_event_record(*, type: str, organization: Any, aggregate: models.Model, payload: dict[str, Any]) -> DomainEvent:
+def domain_event_record(
+    *, type: str, organization: Any, aggregate: models.Model, payload: dict[str, Any]
+) -> DomainEvent:
     return DomainEvent.objects.create(
         type=type,
         organization=organization,

@@ -6,7 +6,7 @@ from typing import Any
 
 import structlog
 
-from allied.core.context import current_request
+from allied.core.context import request_context
 
 SECRET_KEY_NAMES = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|cookie|session|vault", re.I)
 SECRET_VALUES = [
@@ -39,7 +39,7 @@ def add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
     request = event_dict.pop("request", None)
     if request is not None and hasattr(request, "path"):
         event_dict.setdefault("path", request.path)
-    request_id = current_request.get().request_id or getattr(request, "request_id", "")
+    request_id = request_context().request_id or getattr(request, "request_id", "")
     if request_id:
         event_dict.setdefault("request_id", request_id)
     return event_dict

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from allied.core.context import RequestContext, current_request, truncate_ip
+from allied.core.context import RequestContext, enter_request, leave_request, truncate_ip
 from allied.core.errors import NotFound, PermissionDenied
 from allied.core.handlers import page_not_found, permission_denied
 from allied.core.problems import problem_response, simple_problem
@@ -24,13 +24,13 @@ class RequestContextMiddleware:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = incoming if _ACCEPTABLE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = current_request.set(
+        token = enter_request(
             RequestContext(request_id=request_id, ip_prefix=truncate_ip(request.META.get("REMOTE_ADDR")))
         )
         try:
             response = self.get_response(request)
         finally:
-            current_request.reset(token)
+            leave_request(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

@@ -40,7 +40,9 @@ class AuditEntry(models.Model):
     """An append-only record of a security- or money-relevant action."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=200, blank=True)
     organization = models.ForeignKey(
         "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -30,7 +30,9 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(kind)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("The cursor is not valid.", errors=[FieldError("cursor", "Use a next_cursor value from a previous page.")]) from None
+        raise ValidationFailed(
+            "The cursor is not valid.", errors=[FieldError("cursor", "Use a next_cursor value from a previous page.")]
+        ) from None
 
 
 def paginate_by_id(queryset: QuerySet, *, cursor: str | None, limit: int) -> Page:

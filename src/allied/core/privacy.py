@@ -192,7 +192,9 @@ def register_core_models() -> None:
     declare_personal_data(
         AuditEntry,
         personal={
-            "actor_label": PersonalField("user.contact.email", "security", "kept as evidence; pseudonymised on erasure"),
+            "actor_label": PersonalField(
+                "user.contact.email", "security", "kept as evidence; pseudonymised on erasure"
+            ),
             "ip_prefix": PersonalField(
                 "user.device.ip_address", "security", "network only (/24 or /48); cleared on erasure"
             ),

@@ -41,18 +41,22 @@ def field_name(location: list[Any] | tuple[Any, ...]) -> str:
 
 def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     field_errors = [
-        FieldError(field_name(error.get("loc", ())), str(error.get("msg", "Invalid value")), str(error.get("type", "invalid")))
+        FieldError(
+            field_name(error.get("loc", ())), str(error.get("msg", "Invalid value")), str(error.get("type", "invalid"))
+        )
         for error in errors
     ]
     detail = "; ".join(f"{e.field}: {e.message}" for e in field_errors) or "The request is not valid."
-    return Problem(status=422, title="Some fields are not valid", detail=detail, code="validation_failed", errors=field_errors)
+    return Problem(
+        status=422, title="Some fields are not valid", detail=detail, code="validation_failed", errors=field_errors
+    )
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:
-    def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    def on_validation_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem_response(request, validation_problem(exc.errors))
 
-    def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    def on_authentication_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem_response(
             request,
             simple_problem(
@@ -64,33 +68,37 @@ def install_problem_handlers(api: NinjaAPI) -> None:
             headers={"WWW-Authenticate": 'Bearer realm="allied"'},
         )
 
-    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    def on_http_error(request: HttpRequest, exc: Any) -> HttpResponse:
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             return problem_response(
                 request, simple_problem(400, "Malformed JSON", "The request body is not valid JSON.", "malformed_json")
             )
         return problem_response(request, simple_problem(exc.status_code, str(exc), str(exc), "http_error"))
 
-    def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    def on_domain_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem_response(request, Problem.from_error(exc))
 
-    def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    def on_not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem_response(request, simple_problem(404, "Not found", "No such resource.", "not_found"))
 
-    def on_forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
-        return problem_response(request, simple_problem(403, "Not allowed", str(exc) or "Not allowed.", "permission_denied"))
+    def on_forbidden(request: HttpRequest, exc: Any) -> HttpResponse:
+        return problem_response(
+            request, simple_problem(403, "Not allowed", str(exc) or "Not allowed.", "permission_denied")
+        )
 
-    def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    def on_too_big(request: HttpRequest, exc: Any) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return problem_response(
             request, simple_problem(413, "Request too large", f"The body exceeds {limit} bytes.", "request_too_large")
         )
 
-    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    def on_unexpected(request: HttpRequest, exc: Any) -> HttpResponse:
         logger.exception("unhandled API error")
         return problem_response(
             request,
-            simple_problem(500, "Internal error", "Something went wrong on our side; it has been logged.", "internal_error"),
+            simple_problem(
+                500, "Internal error", "Something went wrong on our side; it has been logged.", "internal_error"
+            ),
         )
 
     api.add_exception_handler(ValidationError, on_validation_error)

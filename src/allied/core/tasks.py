@@ -136,7 +136,7 @@ def tasks_reap_stuck(*, now: datetime.datetime | None = None) -> dict[str, int]:
                 status=TaskResultStatus.FAILED,
                 finished_at=now,
                 exception_class_path="allied.core.tasks.WorkerLost",
-                traceback=f"Worker {claimed_by or '?'} stopped before finishing (attempt {attempts} of {max_attempts}).",
+                traceback=f"Worker {claimed_by or '?'} stopped mid-task (attempt {attempts} of {max_attempts}).",
             )
         logger.warning("reaped task %s claimed by %s (attempt %d)", result.id, claimed_by, attempts)
     WorkerHeartbeat.objects.filter(last_seen__lt=now - datetime.timedelta(days=1)).delete()

@@ -1,0 +1,64 @@
+import pytest
+
+from allied.accounts.models import Membership, Organization, User
+from allied.accounts.roles import OrganizationKind, Role
+from allied.catalog.models import Product
+from allied.delivery.models import Hub, Rider
+from allied.inventory.models import Warehouse
+from tests.processes import run_allied
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_demo_loads_every_role_and_catalogs_and_is_idempotent() -> None:
+    first = run_allied("demo")
+    counts = (User.objects.count(), Product.objects.count(), Membership.objects.count())
+    second = run_allied("demo")
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert (User.objects.count(), Product.objects.count(), Membership.objects.count()) == counts
+    assert Organization.objects.filter(kind=OrganizationKind.OPERATOR).count() == 1
+    partners = Organization.objects.filter(kind=OrganizationKind.PARTNER)
+    assert partners.count() == 3
+    assert all(Product.objects.filter(organization=p).count() >= 50 for p in partners)
+    assert set(Membership.objects.values_list("role", flat=True)) == set(Role.values)
+    assert Rider.objects.count() == 5
+    assert Warehouse.objects.count() == 1
+    hub = Hub.objects.get()
+    assert (hub.lat, hub.lng) != (0, 0)
+    assert "allied-demo-2026" in first.stdout
+    assert "admin@aes.example" in first.stdout
+
+
+def test_demo_logins_printed_work_including_two_factor(client: object) -> None:
+    run_allied("demo")
+    code = run_allied("democode", "admin@aes.example").stdout.strip()
+
+    client.post("/accounts/login/", {"login": "owner@kohsar.example", "password": "allied-demo-2026"})  # type: ignore[attr-defined]
+    assert client.get("/portal/").status_code == 200  # type: ignore[attr-defined]
+    client.logout()  # type: ignore[attr-defined]
+    client.post("/accounts/login/", {"login": "admin@aes.example", "password": "allied-demo-2026"})  # type: ignore[attr-defined]
+    client.post("/accounts/2fa/authenticate/", {"code": code})  # type: ignore[attr-defined]
+    assert client.get("/ops/").status_code == 200  # type: ignore[attr-defined]
+
+
+def test_createoperator_creates_staff_with_a_role(operator_org: Organization) -> None:
+    result = run_allied(
+        "createoperator", "--email", "Night.Shift@aes.example", "--role", "warehouse", "--password", "a-Long-passw0rd"
+    )
+
+    assert result.returncode == 0, result.stderr
+    membership = Membership.objects.get(user__email="night.shift@aes.example")
+    assert (membership.organization, membership.role) == (operator_org, Role.WAREHOUSE)
+    assert membership.user.check_password("a-Long-passw0rd")
+
+
+def test_createoperator_refuses_a_partner_role(operator_org: Organization) -> None:
+    result = run_allied(
+        "createoperator", "--email", "x@aes.example", "--role", "owner", "--password", "a-Long-passw0rd"
+    )
+
+    assert result.returncode == 2
+    assert "not a role" in result.stderr
+    assert not User.objects.filter(email="x@aes.example").exists()

@@ -1,0 +1,178 @@
+"""A member or API key of partner A can reach nothing of partner B, through any page or endpoint.
+
+The walk enumerates every URL pattern and every API operation, so a new page or endpoint is
+covered the day it is added: a URL parameter this file does not know fails the test.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from allied.accounts.models import ApiKey, Invitation, Membership, Organization
+from allied.accounts.policy import Actor
+from allied.accounts.roles import Role
+from allied.accounts.services import api_key_create, invitation_create
+from allied.api import api
+from allied.catalog.models import Product
+from tests.catalog.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+# Areas that are not tenant data: sign-in pages, the admin (operators only), the public API docs.
+NOT_TENANT_SCOPED = ("accounts/", "admin/", "api/v1/", "invitations/", "static/")
+
+
+@dataclass
+class Tenant:
+    organization: Organization
+    owner: Membership
+    viewer: Membership
+    product: Product
+    invitation: Invitation
+    api_key: ApiKey
+    raw_key: str
+
+    def ids(self) -> dict[str, object]:
+        return {
+            "product_id": self.product.pk,
+            "membership_id": self.viewer.pk,
+            "invitation_id": self.invitation.pk,
+            "api_key_id": self.api_key.pk,
+            "slug": self.organization.slug,
+        }
+
+    def secrets_on_pages(self) -> list[str]:
+        return [
+            self.product.sku,
+            self.viewer.user.email,
+            self.invitation.email,
+            self.api_key.prefix,
+            self.organization.name,
+        ]
+
+
+def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
+    owner = member(organization, Role.OWNER)  # type: ignore[operator]
+    viewer = member(organization, Role.VIEWER)  # type: ignore[operator]
+    actor = Actor(user=owner.user, organization=organization, role=Role.OWNER)
+    invitation, _ = invitation_create(
+        organization=organization, email=f"invitee-{tag}@example.com", role=Role.VIEWER, actor=actor
+    )
+    api_key, raw_key = api_key_create(
+        organization=organization,
+        name=f"{tag} app",
+        scopes=["inventory:read", "inventory:write", "orders:read"],
+        actor=actor,
+    )
+    product = ProductFactory(organization=organization, sku=f"SECRET-{tag.upper()}-SKU")
+    return Tenant(organization, owner, viewer, product, invitation, api_key, raw_key)
+
+
+@pytest.fixture
+def tenants(partner_a: Organization, partner_b: Organization, member: object) -> tuple[Tenant, Tenant]:
+    partner_b.name = "Hidden Brand B"
+    partner_b.save()
+    return make_tenant(partner_a, member, "a"), make_tenant(partner_b, member, "b")
+
+
+def page_routes() -> list[str]:
+    routes: list[str] = []
+
+    def walk(patterns: list, prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                routes.append(route)
+
+    walk(get_resolver().url_patterns, "")
+    return [r for r in routes if not r.startswith(NOT_TENANT_SCOPED)]
+
+
+def fill(route: str, ids: dict[str, object]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if name not in ids:
+            raise AssertionError(f"{route}: teach the isolation walk what a foreign {name!r} is")
+        return str(ids[name])
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", substitute, route)
+
+
+def test_every_page_with_a_foreign_id_answers_404(tenants: tuple[Tenant, Tenant]) -> None:
+    a, b = tenants
+    client = Client()
+    client.force_login(a.owner.user)
+    object_routes = [r for r in page_routes() if "<" in r]
+    assert len(object_routes) >= 6
+
+    for route in object_routes:
+        own, foreign = fill(route, a.ids()), fill(route, b.ids())
+        own_get = client.get(own).status_code
+        if not route.startswith("ops/"):  # the console is AES's; a partner gets 404 for any of its objects
+            assert own_get in {200, 405}, f"control: {own} works for its own tenant"
+        post_only = own_get == 405  # answered before any lookup, the same for every id
+        assert client.get(foreign).status_code == (405 if post_only else 404), f"GET {foreign}"
+        assert client.post(foreign).status_code == 404, f"POST {foreign}"
+
+    b.viewer.refresh_from_db()
+    b.invitation.refresh_from_db()
+    b.api_key.refresh_from_db()
+    assert (b.viewer.role, b.invitation.revoked_at, b.api_key.revoked_at) == (Role.VIEWER, None, None)
+
+
+def test_no_page_shows_anything_of_another_tenant(tenants: tuple[Tenant, Tenant]) -> None:
+    a, b = tenants
+    client = Client()
+    client.force_login(a.owner.user)
+
+    for route in page_routes():
+        if "<" in route:
+            continue
+        for query in ("", "?q=SECRET", "?partner=partner-b"):
+            response = client.get(f"/{route}{query}")
+            body = response.content.decode(errors="replace")
+            leaked = [secret for secret in b.secrets_on_pages() if secret in body]
+            assert not leaked, f"/{route}{query} shows {leaked}"
+
+
+def api_operations() -> list[tuple[str, str]]:
+    operations = []
+    for path, methods in api.get_openapi_schema()["paths"].items():
+        operations.extend((method.upper(), path) for method in methods)
+    return operations
+
+
+def test_every_api_operation_is_blind_to_other_tenants(tenants: tuple[Tenant, Tenant]) -> None:
+    a, b = tenants
+    client = Client(headers={"Authorization": f"Bearer {a.raw_key}"})
+    operations = api_operations()
+    assert ("GET", "/api/v1/products/{product_id}") in operations
+
+    for method, path in operations:
+        foreign = re.sub(r"\{(\w+)\}", lambda m: str(b.ids()[m.group(1)]), path)
+        if method == "GET":
+            response = client.get(foreign)
+        else:
+            response = client.generic(method, foreign, data="{}", content_type="application/json")
+        body = response.content.decode()
+        if "{" in path:
+            assert response.status_code == 404, f"{method} {foreign} answered {response.status_code}"
+        assert not [s for s in b.secrets_on_pages() if s in body], f"{method} {foreign} leaked {body[:200]}"
+
+
+def test_operator_staff_see_every_partner(
+    tenants: tuple[Tenant, Tenant], operator_org: Organization, member: object
+) -> None:
+    a, b = tenants
+    client = Client()
+    client.force_login(member(operator_org, Role.DISPATCHER).user)  # type: ignore[operator]
+
+    assert client.get(f"/ops/products/{b.product.pk}/").status_code == 200
+    body = client.get("/ops/products/").content.decode()
+    assert a.product.sku in body
+    assert b.product.sku in body
