@@ -42,8 +42,8 @@ test: install chromium
 	fi
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests $(wildcard benchmarks/*.py)
+	$(VENV)/bin/ruff format --check src tests $(wildcard benchmarks/*.py)
 	$(DEV_ENV) $(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -51,6 +51,6 @@ openapi: install
 	$(DEV_ENV) $(VENV)/bin/allied manage export_openapi_schema --api allied.api.api --output docs/openapi.json --indent 2 --sorted
 
 bench: install
-	@for script in benchmarks/*.py; do echo "== $$script"; $(DEV_ENV) $(VENV)/bin/python $$script || exit 1; done
+	@for script in $(wildcard benchmarks/*.py); do echo "== $$script"; $(DEV_ENV) $(VENV)/bin/python $$script || exit 1; done
 
 .PHONY: help install run chromium test lint openapi bench

@@ -207,3 +207,15 @@ def test_audit_log_is_for_operator_admins_and_filters(
     assert "invitation.created" not in filtered
     assert "<html" not in filtered, "htmx gets only the results partial"
     assert owner.get("/ops/audit/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_profile_language_is_used_for_the_pages(partner_a: Organization, member: object, client_for: object) -> None:
+    membership = member(partner_a, Role.VIEWER)  # type: ignore[operator]
+    membership.user.language = "fr"
+    membership.user.save()
+    client = client_for(membership)  # type: ignore[operator]
+
+    response = client.get("/portal/", headers={"Accept-Language": "en"})
+
+    assert response["Content-Language"] == "fr"

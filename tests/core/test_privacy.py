@@ -81,11 +81,12 @@ def test_export_returns_the_account_profile_memberships_and_audit_trail(partner_
     user = membership.user
     AuditEntry.objects.create(action="auth.login", actor=user, actor_label=user.email, ip_prefix="203.0.113.0/24")
 
-    exported = subject_export(DataSubject(email=user.email, user_id=user.pk))
+    exported = subject_export(subject=DataSubject(email=user.email, user_id=user.pk), actor=Actor.system("privacy"))
 
     assert exported["accounts"]["profile"]["phone"] == "+92 300 1234567"
     assert exported["accounts"]["memberships"] == [{"organization": "Partner A", "role": "owner"}]
     assert exported["audit"]["audit_entries"][0]["action"] == "auth.login"
+    assert AuditEntry.objects.filter(action="privacy.exported").count() == 1
 
 
 @pytest.mark.django_db
@@ -101,8 +102,8 @@ def test_erase_anonymises_the_account_and_keeps_audit_rows_without_the_person(
         actor=Actor(user=owner.user, organization=partner_a, role=Role.OWNER),
     )  # fmt: skip
 
-    counts = subject_erase(DataSubject(email=user.email, user_id=user.pk))
-    subject_erase(DataSubject(email="pending@example.com"))
+    counts = subject_erase(subject=DataSubject(email=user.email, user_id=user.pk), actor=Actor.system("privacy"))
+    subject_erase(subject=DataSubject(email="pending@example.com"), actor=Actor.system("privacy"))
 
     user.refresh_from_db()
     assert counts["accounts"] >= 1
@@ -111,3 +112,4 @@ def test_erase_anonymises_the_account_and_keeps_audit_rows_without_the_person(
     entry = AuditEntry.objects.get(actor=user, action="auth.login")
     assert (entry.actor_label, entry.ip_prefix) == (f"erased user #{user.pk}", "")
     assert not Invitation.objects.filter(email="pending@example.com").exists()
+    assert AuditEntry.objects.filter(action="privacy.erased", actor_label="privacy").count() == 2

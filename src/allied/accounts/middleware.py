@@ -5,6 +5,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
 from allied.accounts.policy import Actor, role_requires_mfa
@@ -33,6 +34,10 @@ class ActiveMembershipMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.actor = SimpleLazyObject(lambda: actor_for_request(request))  # type: ignore[attr-defined]
+        if request.user.is_authenticated and request.user.language:  # type: ignore[union-attr]
+            # The language chosen on the profile page wins over the browser's.
+            translation.activate(request.user.language)  # type: ignore[union-attr]
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
 
 

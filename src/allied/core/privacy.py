@@ -13,7 +13,9 @@ from typing import Any
 
 from django.apps import apps
 from django.core import checks
-from django.db import models
+from django.db import models, transaction
+
+from allied.core.audit import AuditActor, audit_record
 
 # The fideslang data categories Allied uses (https://ethyca.github.io/fideslang/taxonomy/data_categories/).
 DATA_CATEGORIES = frozenset(
@@ -153,12 +155,20 @@ def check_personal_data_declared(**kwargs: Any) -> list[checks.CheckMessage]:
     ]
 
 
-def subject_export(subject: DataSubject) -> dict[str, Any]:
-    return {name: handlers.export(subject) for name, handlers in sorted(_subject_handlers.items())}
+@transaction.atomic(savepoint=False)
+def subject_export(*, subject: DataSubject, actor: AuditActor) -> dict[str, Any]:
+    """Everything Allied holds about one person, gathered from every app; the export is audited."""
+    exported = {name: handlers.export(subject) for name, handlers in sorted(_subject_handlers.items())}
+    audit_record(action="privacy.exported", actor=actor, changes={"subject_user_id": subject.user_id})
+    return exported
 
 
-def subject_erase(subject: DataSubject) -> dict[str, int]:
-    return {name: handlers.erase(subject) for name, handlers in sorted(_subject_handlers.items())}
+@transaction.atomic(savepoint=False)
+def subject_erase(*, subject: DataSubject, actor: AuditActor) -> dict[str, int]:
+    """Erase one person from every app in one transaction; the erasure is audited."""
+    erased = {name: handlers.erase(subject) for name, handlers in sorted(_subject_handlers.items())}
+    audit_record(action="privacy.erased", actor=actor, changes={"subject_user_id": subject.user_id, "rows": erased})
+    return erased
 
 
 def _export_audit(subject: DataSubject) -> dict[str, Any]:
