@@ -1,5 +1,6 @@
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -113,3 +114,53 @@ def api_client_for() -> Callable[..., Client]:
         return Client(headers={"Authorization": f"Bearer {raw_key}"})
 
     return make
+
+
+@dataclass
+class Floor:
+    """A warehouse with a receiving dock, a quarantine area and two storage bins."""
+
+    warehouse: Any
+    dock: Any
+    quarantine: Any
+    shelf_a: Any
+    shelf_b: Any
+
+
+@pytest.fixture
+def floor(db: None) -> Floor:
+    from allied.inventory.models import BinKind
+    from tests.inventory.factories import BinFactory, WarehouseFactory
+
+    warehouse = WarehouseFactory()
+    return Floor(
+        warehouse=warehouse,
+        dock=BinFactory(warehouse=warehouse, code="DOCK-1", kind=BinKind.RECEIVING),
+        quarantine=BinFactory(warehouse=warehouse, code="Q-1", kind=BinKind.QUARANTINE),
+        shelf_a=BinFactory(warehouse=warehouse, code="A-01-01"),
+        shelf_b=BinFactory(warehouse=warehouse, code="B-02-01"),
+    )
+
+
+@pytest.fixture
+def stock_in(floor: Floor) -> Callable[..., None]:
+    """Put units of a product on a shelf through the real receiving path (ASN, receipt, put-away)."""
+    from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
+
+    counter = iter(range(1, 1_000_000))
+
+    def put(product: Any, quantity: int, *, bin: Any = None) -> None:
+        operator = Actor.system("tests")
+        inbound = inbound_create(
+            organization=product.organization,
+            warehouse=floor.warehouse,
+            reference=f"ASN-{next(counter)}",
+            lines=[(product, quantity)],
+            actor=operator,
+        )
+        inbound_receive(inbound=inbound, received={inbound.lines.get().pk: (quantity, 0)}, actor=operator)
+        stock_put_away(
+            product=product, from_bin=floor.dock, to_bin=bin or floor.shelf_a, quantity=quantity, actor=operator
+        )
+
+    return put

@@ -31,9 +31,12 @@ def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
         **env,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "allied.cli", *args], cwd=REPO, env=environment,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "-m", "allied.cli", *args],
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def run_allied(*args: str) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,13 @@ from allied.accounts.roles import Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.catalog.models import Product
+from allied.inventory.models import InboundShipment
+from allied.inventory.services import inbound_create
+from allied.orders.models import Order
+from allied.orders.services import order_create
 from tests.catalog.factories import ProductFactory
+from tests.inventory.factories import WarehouseFactory
+from tests.orders.factories import order_input
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +40,8 @@ class Tenant:
     invitation: Invitation
     api_key: ApiKey
     raw_key: str
+    order: Order
+    inbound: InboundShipment
 
     def ids(self) -> dict[str, object]:
         return {
@@ -42,6 +50,8 @@ class Tenant:
             "invitation_id": self.invitation.pk,
             "api_key_id": self.api_key.pk,
             "slug": self.organization.slug,
+            "order_id": self.order.pk,
+            "inbound_id": self.inbound.pk,
         }
 
     def secrets_on_pages(self) -> list[str]:
@@ -68,7 +78,21 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         actor=actor,
     )
     product = ProductFactory(organization=organization, sku=f"SECRET-{tag.upper()}-SKU")
-    return Tenant(organization, owner, viewer, product, invitation, api_key, raw_key)
+    warehouse = WarehouseFactory()
+    order = order_create(
+        organization=organization,
+        actor=actor,
+        warehouse=warehouse,
+        data=order_input((product.sku, 1), recipient_name=f"Recipient of {tag.upper()}", external_id=f"SECRET-{tag}"),
+    ).order
+    inbound = inbound_create(
+        organization=organization,
+        warehouse=warehouse,
+        reference=f"SECRET-ASN-{tag.upper()}",
+        lines=[(product, 5)],
+        actor=actor,
+    )
+    return Tenant(organization, owner, viewer, product, invitation, api_key, raw_key, order, inbound)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from allied.accounts.api import router as accounts_router
 from allied.accounts.api_auth import ApiKeyAuth
 from allied.catalog.api import router as catalog_router
 from allied.core.problems import install_problem_handlers
+from allied.inventory.api import router as inventory_router
+from allied.orders.api import router as orders_router
 
 api = NinjaAPI(
     title="Allied API",
@@ -27,3 +29,5 @@ api = NinjaAPI(
 install_problem_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", catalog_router)
+api.add_router("", inventory_router)
+api.add_router("", orders_router)

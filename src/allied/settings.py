@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "allied.accounts",
     "allied.catalog",
     "allied.inventory",
+    "allied.orders",
     "allied.delivery",
     "allied.website",
     "allied.accounts.admin_site.AlliedAdminConfig",

@@ -55,9 +55,11 @@ def test_owner_invites_staff_who_joins_by_the_mailed_link(
 def test_weak_password_is_refused_with_a_message(partner_a: Organization, member: object, client_for: object) -> None:
     owner = member(partner_a, Role.OWNER)  # type: ignore[operator]
     _, token = invitation_create(
-        organization=partner_a, email="x@example.com", role=Role.VIEWER,
+        organization=partner_a,
+        email="x@example.com",
+        role=Role.VIEWER,
         actor=Actor(user=owner.user, organization=partner_a, role=Role.OWNER),
-    )  # fmt: skip
+    )
 
     page = Client().post(
         f"/invitations/{token}/", {"full_name": "X", "password": "password", "password_again": "password"}
@@ -185,8 +187,12 @@ def test_profile_saves_personal_preferences(partner_a: Organization, member: obj
 
     user = User.objects.get(pk=membership.user.pk)
     assert (user.full_name, user.phone, user.language, user.notify_by_email, user.notify_by_sms) == (
-        "Zara Q", "+92 321 0000000", "ur", False, True,
-    )  # fmt: skip
+        "Zara Q",
+        "+92 321 0000000",
+        "ur",
+        False,
+        True,
+    )
 
 
 @pytest.mark.django_db

@@ -98,9 +98,11 @@ def test_erase_anonymises_the_account_and_keeps_audit_rows_without_the_person(
     user = membership.user
     AuditEntry.objects.create(action="auth.login", actor=user, actor_label=user.email, ip_prefix="203.0.113.0/24")
     invitation_create(
-        organization=partner_a, email="pending@example.com", role=Role.VIEWER,
+        organization=partner_a,
+        email="pending@example.com",
+        role=Role.VIEWER,
         actor=Actor(user=owner.user, organization=partner_a, role=Role.OWNER),
-    )  # fmt: skip
+    )
 
     counts = subject_erase(subject=DataSubject(email=user.email, user_id=user.pk), actor=Actor.system("privacy"))
     subject_erase(subject=DataSubject(email="pending@example.com"), actor=Actor.system("privacy"))

@@ -93,9 +93,12 @@ def test_reaper_requeues_task_whose_worker_stopped_beating() -> None:
     result = record_side_effect.enqueue("orphaned")
     _claim_as("dead-worker", result.id, started=now - datetime.timedelta(minutes=5))
     WorkerHeartbeat.objects.create(
-        worker_id="dead-worker", hostname="h", pid=1, started_at=now - datetime.timedelta(hours=1),
+        worker_id="dead-worker",
+        hostname="h",
+        pid=1,
+        started_at=now - datetime.timedelta(hours=1),
         last_seen=now - datetime.timedelta(minutes=5),
-    )  # fmt: skip
+    )
 
     assert tasks_reap_stuck(now=now) == {"requeued": 1, "failed": 0}
     run_worker_until_idle()

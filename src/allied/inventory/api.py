@@ -1,0 +1,87 @@
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+
+from allied.catalog.models import Product
+from allied.core.errors import FieldError, ValidationFailed
+from allied.core.pagination import paginate_by_id
+from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
+from allied.inventory.models import InboundShipment, Warehouse
+from allied.inventory.schemas import InboundCreateIn, InboundOut, StockLevelPageOut
+from allied.inventory.selectors import access_inbound, default_warehouse, stock_levels_visible_to
+from allied.inventory.services import inbound_create
+
+router = Router(tags=["Inventory"])
+
+
+class LevelFilters(Schema):
+    sku: str = ""
+    warehouse: str = ""
+    cursor: str | None = None
+    limit: int = 100
+
+
+@router.get(
+    "/inventory",
+    response={200: StockLevelPageOut, PROBLEM_STATUSES: ProblemSchema},
+    summary="Stock levels",
+    operation_id="inventory_levels",
+)
+def inventory_levels(request: HttpRequest, filters: Query[LevelFilters]) -> dict:
+    """On hand, reserved, quarantined and available per SKU and warehouse. Needs `inventory:read`."""
+    levels = stock_levels_visible_to(request.auth, sku=filters.sku, warehouse_code=filters.warehouse)  # type: ignore[attr-defined]
+    page = paginate_by_id(levels, cursor=filters.cursor, limit=filters.limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/inbound-shipments",
+    response={201: InboundOut, PROBLEM_STATUSES: ProblemSchema},
+    summary="Announce an inbound shipment (ASN)",
+    operation_id="inbound_create",
+)
+def inbound_shipments_create(request: HttpRequest, payload: InboundCreateIn) -> Status:
+    """Tell AES what stock is on its way. The warehouse records what actually arrives, and any
+    difference, when it is received. Needs `inventory:write`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    warehouse = default_warehouse()
+    if payload.warehouse:
+        found = Warehouse.objects.filter(code=payload.warehouse, is_active=True).first()
+        if found is None:
+            raise ValidationFailed(
+                "Unknown warehouse.", errors=[FieldError("warehouse", "No active warehouse with that code.")]
+            )
+        warehouse = found
+    products = {
+        p.sku: p
+        for p in Product.objects.filter(organization=actor.organization, sku__in=[line.sku for line in payload.lines])
+    }
+    unknown = [
+        FieldError(f"lines[{i}].sku", f"Unknown SKU {line.sku!r}.", "unknown_sku")
+        for i, line in enumerate(payload.lines)
+        if line.sku not in products
+    ]
+    if unknown:
+        raise ValidationFailed("Some SKUs are unknown.", errors=unknown)
+    with transaction.atomic(durable=True):
+        inbound = inbound_create(
+            organization=actor.organization,
+            warehouse=warehouse,
+            reference=payload.reference,
+            expected_on=payload.expected_on,
+            notes=payload.notes,
+            actor=actor,
+            lines=[(products[line.sku], line.quantity) for line in payload.lines],
+        )
+    return Status(201, access_inbound(actor, inbound.pk))
+
+
+@router.get(
+    "/inbound-shipments/{inbound_id}",
+    response={200: InboundOut, PROBLEM_STATUSES: ProblemSchema},
+    summary="Get an inbound shipment",
+    operation_id="inbound_get",
+)
+def inbound_shipments_get(request: HttpRequest, inbound_id: int) -> InboundShipment:
+    """An ASN with what was announced, received and damaged per line. Needs `inventory:read`."""
+    return access_inbound(request.auth, inbound_id)  # type: ignore[attr-defined]

@@ -1,0 +1,61 @@
+"""The only place inventory rows are locked. Always in (warehouse, product) order, so two
+transactions that need the same rows wait for each other instead of deadlocking."""
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from allied.catalog.models import Product
+from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, Warehouse
+
+
+def stock_for_update(*, warehouse: Warehouse, product_ids: Iterable[int]) -> dict[int, Stock]:
+    """Lock (creating when missing) the stock rows of these products in this warehouse."""
+    wanted = sorted(set(product_ids))
+    existing = set(
+        Stock.objects.filter(warehouse=warehouse, product_id__in=wanted).values_list("product_id", flat=True)
+    )
+    missing = [pid for pid in wanted if pid not in existing]
+    if missing:
+        owners = dict(Product.objects.filter(pk__in=missing).values_list("pk", "organization_id"))
+        Stock.objects.bulk_create(
+            [Stock(product_id=pid, warehouse=warehouse, organization_id=owners[pid]) for pid in missing],
+            ignore_conflicts=True,
+        )
+    locked: QuerySet[Stock] = (
+        Stock.objects.filter(warehouse=warehouse, product_id__in=wanted)
+        .order_by("warehouse_id", "product_id")
+        .select_for_update(of=("self",))
+    )
+    return {stock.product_id: stock for stock in locked}
+
+
+def bin_stock_for_update(*, product: Product, bins: Iterable[Bin]) -> dict[int, BinStock]:
+    """Lock (creating when missing) a product's rows in these bins, in bin order."""
+    bin_ids = sorted({b.pk for b in bins})
+    BinStock.objects.bulk_create(
+        [BinStock(product=product, bin_id=bin_id, organization_id=product.organization_id) for bin_id in bin_ids],
+        ignore_conflicts=True,
+    )
+    locked = (
+        BinStock.objects.filter(product=product, bin_id__in=bin_ids).order_by("bin_id").select_for_update(of=("self",))
+    )
+    return {row.bin_id: row for row in locked}
+
+
+def bin_stock_of_product_for_update(*, product: Product, warehouse: Warehouse) -> list[BinStock]:
+    """Lock every bin row holding this product in the warehouse, in walking (bin code) order."""
+    return list(
+        BinStock.objects.filter(product=product, bin__warehouse=warehouse, quantity__gt=0)
+        .select_related("bin")
+        .order_by("bin__code", "bin_id")
+        .select_for_update(of=("self",))
+    )
+
+
+def inbound_for_update(inbound_id: int) -> InboundShipment:
+    return InboundShipment.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=inbound_id)
+
+
+def cycle_count_for_update(count_id: int) -> CycleCount:
+    return CycleCount.objects.select_for_update(of=("self",)).select_related("bin", "product").get(pk=count_id)

@@ -1,0 +1,121 @@
+from django.db.models import F, QuerySet, Sum
+
+from allied.accounts.policy import INVENTORY_VIEW, Actor, require
+from allied.core.errors import Conflict, NotFound
+from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, StockMove, Warehouse
+
+
+def warehouses_active() -> QuerySet[Warehouse]:
+    return Warehouse.objects.filter(is_active=True)
+
+
+def default_warehouse() -> Warehouse:
+    warehouse = warehouses_active().first()
+    if warehouse is None:
+        raise Conflict("AES has no active warehouse yet; an administrator must add one.")
+    return warehouse
+
+
+def stock_levels_visible_to(actor: Actor, *, sku: str = "", warehouse_code: str = "") -> QuerySet[Stock]:
+    require(actor, INVENTORY_VIEW)
+    levels = Stock.objects.visible_to(actor).select_related("product", "warehouse", "organization")
+    if sku:
+        levels = levels.filter(product__sku=sku)
+    if warehouse_code:
+        levels = levels.filter(warehouse__code=warehouse_code)
+    return levels.annotate(available_units=F("on_hand") - F("reserved") - F("quarantined")).order_by("product__sku")
+
+
+def bin_stock_of_bin(actor: Actor, bin: Bin) -> QuerySet[BinStock]:
+    require(actor, INVENTORY_VIEW)
+    return BinStock.objects.visible_to(actor).filter(bin=bin, quantity__gt=0).select_related("product")
+
+
+def bins_of(warehouse: Warehouse) -> QuerySet[Bin]:
+    return Bin.objects.filter(warehouse=warehouse, is_active=True).order_by("code")
+
+
+def access_bin(actor: Actor, warehouse: Warehouse, code: str) -> Bin:
+    if not actor.is_operator:
+        raise NotFound("No such bin.")
+    try:
+        return Bin.objects.select_related("warehouse").get(warehouse=warehouse, code=code.strip().upper())
+    except Bin.DoesNotExist:
+        raise NotFound(f"No bin {code} in {warehouse.code}.") from None
+
+
+def ledger_visible_to(actor: Actor, *, product_id: int | None = None) -> QuerySet[StockMove]:
+    require(actor, INVENTORY_VIEW)
+    moves = StockMove.objects.visible_to(actor).select_related("product", "warehouse", "bin")
+    if product_id is not None:
+        moves = moves.filter(product_id=product_id)
+    return moves.order_by("-id")
+
+
+def inbound_shipments_visible_to(actor: Actor) -> QuerySet[InboundShipment]:
+    require(actor, INVENTORY_VIEW)
+    return InboundShipment.objects.visible_to(actor).select_related("organization", "warehouse")
+
+
+def access_inbound(actor: Actor, inbound_id: int) -> InboundShipment:
+    require(actor, INVENTORY_VIEW)
+    try:
+        return inbound_shipments_visible_to(actor).prefetch_related("lines__product").get(pk=inbound_id)
+    except InboundShipment.DoesNotExist:
+        raise NotFound("No such inbound shipment.") from None
+
+
+def counts_needing_recount(actor: Actor) -> QuerySet[CycleCount]:
+    require(actor, INVENTORY_VIEW)
+    return CycleCount.objects.visible_to(actor).filter(status="recount").select_related("product", "bin")
+
+
+def access_cycle_count(actor: Actor, count_id: int) -> CycleCount:
+    require(actor, INVENTORY_VIEW)
+    try:
+        return CycleCount.objects.visible_to(actor).select_related("product", "bin").get(pk=count_id)
+    except CycleCount.DoesNotExist:
+        raise NotFound("No such count.") from None
+
+
+def inventory_verify() -> list[str]:
+    """Prove the books agree: ledger sums equal balances, and bins add up to on hand."""
+    problems = []
+    ledger = {
+        (row["product_id"], row["warehouse_id"]): row
+        for row in StockMove.objects.values("product_id", "warehouse_id").annotate(
+            on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta"), quarantined=Sum("quarantined_delta")
+        )
+    }
+    bins = {
+        (row["product_id"], row["bin__warehouse_id"]): row["total"]
+        for row in BinStock.objects.values("product_id", "bin__warehouse_id").annotate(total=Sum("quantity"))
+    }
+    for stock in Stock.objects.select_related("product", "warehouse"):
+        key = (stock.product_id, stock.warehouse_id)
+        books = ledger.pop(key, {"on_hand": 0, "reserved": 0, "quarantined": 0})
+        label = f"{stock.product.sku} @ {stock.warehouse.code}"
+        for name in ("on_hand", "reserved", "quarantined"):
+            if getattr(stock, name) != books[name]:
+                problems.append(f"{label}: {name} is {getattr(stock, name)} but the ledger sums to {books[name]}")
+        if stock.on_hand != bins.get(key, 0):
+            problems.append(f"{label}: on hand is {stock.on_hand} but its bins hold {bins.get(key, 0)}")
+        if (
+            stock.on_hand < stock.reserved + stock.quarantined
+            or min(stock.on_hand, stock.reserved, stock.quarantined) < 0
+        ):
+            problems.append(f"{label}: impossible balance {stock.on_hand}/{stock.reserved}/{stock.quarantined}")
+    problems.extend(f"ledger rows for product {p} in warehouse {w} have no stock row" for (p, w) in ledger)
+    moved_into_bins = {
+        (row["product_id"], row["bin_id"]): row["total"]
+        for row in StockMove.objects.filter(bin__isnull=False)
+        .values("product_id", "bin_id")
+        .annotate(total=Sum("bin_delta"))
+    }
+    for row in BinStock.objects.values("product_id", "bin_id", "quantity"):
+        moved = moved_into_bins.get((row["product_id"], row["bin_id"]), 0)
+        if moved != row["quantity"]:
+            problems.append(
+                f"bin {row['bin_id']} holds {row['quantity']} of product {row['product_id']}; ledger: {moved}"
+            )
+    return problems

@@ -1,0 +1,140 @@
+import hashlib
+from datetime import datetime
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Header, Query, Router, Schema, Status
+
+from allied.accounts.policy import ORDERS_MANAGE, require
+from allied.core.errors import Conflict, FieldError
+from allied.core.pagination import paginate_by_id
+from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
+from allied.orders.models import IdempotencyRecord, Order
+from allied.orders.schemas import CancelIn, OrderCreateSchema, OrderDetailOut, OrderOut, OrderPageOut
+from allied.orders.selectors import access_order, orders_visible_to
+from allied.orders.services import LineInput, OrderInput, order_cancel, order_create
+
+router = Router(tags=["Orders"])
+
+
+def _order_input(payload: OrderCreateSchema) -> OrderInput:
+    address, recipient, window = payload.shipping_address, payload.recipient, payload.delivery_window
+    return OrderInput(
+        channel=payload.channel,
+        external_id=payload.external_id,
+        recipient_name=recipient.name,
+        recipient_phone=recipient.phone,
+        recipient_email=recipient.email,
+        address_line1=address.line1,
+        address_line2=address.line2,
+        address_area=address.area,
+        address_city=address.city,
+        address_region=address.region,
+        address_postcode=address.postcode,
+        address_country=address.country,
+        address_lat=address.lat,
+        address_lng=address.lng,
+        currency=payload.currency,
+        shipping_fee=payload.shipping_fee,
+        payment_method=payload.payment.method,
+        cod_amount=payload.payment.cod_amount,
+        window_start=window.start if window else None,
+        window_end=window.end if window else None,
+        notes=payload.notes,
+        tags=payload.tags,
+        lines=[LineInput(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price) for line in payload.lines],
+    )
+
+
+@router.post(
+    "/orders",
+    response={201: OrderOut, 200: OrderOut, PROBLEM_STATUSES: ProblemSchema},
+    summary="Create an order",
+    operation_id="orders_create",
+)
+def orders_create(
+    request: HttpRequest,
+    payload: OrderCreateSchema,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", max_length=100),  # type: ignore[call-arg]
+) -> Status:
+    """Create an order and reserve its stock at once (status `allocated`, or `backordered` when stock
+    is short). Safe to retry: the same `external_id` (per channel), or the same `Idempotency-Key`,
+    returns the first order with 200 instead of creating another. Needs `orders:write`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    require(actor, ORDERS_MANAGE)
+    fingerprint = hashlib.sha256(request.body).hexdigest()
+    with transaction.atomic(durable=True):
+        if idempotency_key:
+            record = IdempotencyRecord.objects.filter(organization=actor.organization, key=idempotency_key).first()
+            if record is not None:
+                if record.fingerprint != fingerprint:
+                    raise Conflict(
+                        "This Idempotency-Key was used for a different request.",
+                        errors=[FieldError("Idempotency-Key", "Use a new key for a new order.", "key_reused")],
+                    )
+                return Status(200, access_order(actor, record.order_id))
+        intake = order_create(organization=actor.organization, data=_order_input(payload), actor=actor)
+        if idempotency_key:
+            IdempotencyRecord.objects.create(
+                organization=actor.organization, key=idempotency_key, fingerprint=fingerprint, order=intake.order
+            )
+    return Status(201 if intake.created else 200, access_order(actor, intake.order.pk))
+
+
+class OrderFilters(Schema):
+    status: str = ""
+    channel: str = ""
+    search: str = ""
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+@router.get(
+    "/orders",
+    response={200: OrderPageOut, PROBLEM_STATUSES: ProblemSchema},
+    summary="List orders",
+    operation_id="orders_list",
+)
+def orders_list(request: HttpRequest, filters: Query[OrderFilters]) -> dict:
+    """Your orders, oldest first, filtered by status, channel, creation time, or a search on order
+    number, your id, tracking code or recipient name. Needs `orders:read`."""
+    orders = orders_visible_to(
+        request.auth,  # type: ignore[attr-defined]
+        status=filters.status,
+        channel=filters.channel,
+        search=filters.search,
+        created_after=filters.created_after,
+        created_before=filters.created_before,
+    ).prefetch_related("lines")
+    page = paginate_by_id(orders, cursor=filters.cursor, limit=filters.limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/orders/{order_id}",
+    response={200: OrderDetailOut, PROBLEM_STATUSES: ProblemSchema},
+    summary="Get an order",
+    operation_id="orders_get",
+)
+def orders_get(request: HttpRequest, order_id: int) -> Order:
+    """One order with its lines and timeline. Orders of other organizations answer 404."""
+    return access_order(request.auth, order_id)  # type: ignore[attr-defined]
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    response={200: OrderOut, PROBLEM_STATUSES: ProblemSchema},
+    summary="Cancel an order",
+    operation_id="orders_cancel",
+)
+def orders_cancel(request: HttpRequest, order_id: int, payload: CancelIn) -> Order:
+    """Cancel an order that has not been handed over; its stock is released. Cancelling twice is
+    harmless; cancelling after handover answers 409 `illegal_transition`. Needs `orders:write`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    order = access_order(actor, order_id)  # another organization's order is 404, whatever the scopes
+    require(actor, ORDERS_MANAGE)
+    with transaction.atomic(durable=True):
+        order_cancel(order=order, reason=payload.reason, actor=actor)
+    return access_order(actor, order_id)

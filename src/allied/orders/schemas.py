@@ -1,0 +1,144 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict, StringConstraints, model_validator
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecipientIn(Strict):
+    name: Required = Field(examples=["Hina Baig"])
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=32)] = Field(
+        examples=["+92 300 1112233"]
+    )
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = Field(
+        default="", examples=["hina@example.com"]
+    )
+
+
+class AddressIn(Strict):
+    line1: Required = Field(examples=["House 12, Street 4, Block 7"])
+    line2: Text = ""
+    area: Text = Field(default="", examples=["Gulshan-e-Iqbal"])
+    city: Required = Field(examples=["Karachi"])
+    region: Text = Field(default="", examples=["Sindh"])
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "PK"
+    lat: Annotated[Decimal, Field(ge=-90, le=90, decimal_places=6)] | None = None
+    lng: Annotated[Decimal, Field(ge=-180, le=180, decimal_places=6)] | None = None
+
+
+class LineIn(Strict):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
+        examples=["TEE-BLK-M"]
+    )
+    quantity: int = Field(gt=0, le=10_000, examples=[2])
+    unit_price: Money = Field(examples=["1500.00"])
+    currency: Currency | None = Field(default=None, description="Optional; must equal the order's currency.")
+
+
+class PaymentIn(Strict):
+    method: Literal["prepaid", "cod"] = Field(examples=["cod"])
+    cod_amount: Money = Field(default=Decimal("0"), examples=["3200.00"])
+
+
+class WindowIn(Strict):
+    start: datetime
+    end: datetime
+
+
+class OrderCreateSchema(Strict):
+    external_id: Required = Field(
+        description="Your id for the order; sending it again returns the same order.", examples=["SHOP-10023"]
+    )
+    channel: Literal["api", "manual", "marketplace"] = "api"
+    recipient: RecipientIn
+    shipping_address: AddressIn
+    lines: list[LineIn] = Field(min_length=1, max_length=200)
+    currency: Currency = Field(examples=["PKR"])
+    shipping_fee: Money = Decimal("0")
+    payment: PaymentIn
+    delivery_window: WindowIn | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(default=[], max_length=20)
+
+    @model_validator(mode="after")
+    def one_currency(self) -> "OrderCreateSchema":
+        for index, line in enumerate(self.lines):
+            if line.currency is not None and line.currency != self.currency:
+                raise ValueError(f"lines[{index}].currency {line.currency} differs from the order's {self.currency}")
+        return self
+
+
+class OrderLineOut(Schema):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    allocated_quantity: int
+    picked_quantity: int
+    packed_quantity: int
+
+
+class OrderEventOut(Schema):
+    type: str
+    from_status: str
+    to_status: str
+    at: datetime
+
+
+class OrderOut(Schema):
+    id: int
+    number: str = Field(examples=["KQ7M-2XPD"])
+    channel: str
+    external_id: str
+    status: str = Field(examples=["allocated"])
+    warehouse: str = Field(alias="warehouse.code")
+    recipient_name: str
+    recipient_phone: str
+    recipient_email: str
+    address_line1: str
+    address_line2: str
+    address_area: str
+    address_city: str
+    address_region: str
+    address_postcode: str
+    address_country: str
+    currency: str
+    subtotal: Decimal
+    shipping_fee: Decimal
+    total: Decimal
+    payment_method: str
+    cod_amount: Decimal
+    window_start: datetime | None
+    window_end: datetime | None
+    notes: str
+    tags: list[str]
+    carrier: str
+    tracking_code: str
+    created_at: datetime
+    lines: list[OrderLineOut]
+
+
+class OrderDetailOut(OrderOut):
+    events: list[OrderEventOut]
+
+
+class OrderPageOut(Schema):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class CancelIn(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = Field(
+        default="", examples=["Customer cancelled"]
+    )

@@ -1,0 +1,57 @@
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from allied.accounts.policy import ORDERS_VIEW, Actor, require
+from allied.core.errors import NotFound
+from allied.orders.models import Order
+
+
+def orders_visible_to(
+    actor: Actor,
+    *,
+    status: str = "",
+    channel: str = "",
+    search: str = "",
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    organization_slug: str = "",
+) -> QuerySet[Order]:
+    require(actor, ORDERS_VIEW)
+    orders = Order.objects.visible_to(actor).select_related("organization", "warehouse")
+    if status:
+        orders = orders.filter(status=status)
+    if channel:
+        orders = orders.filter(channel=channel)
+    if organization_slug:
+        orders = orders.filter(organization__slug=organization_slug)
+    if search:
+        orders = orders.filter(
+            Q(number__iexact=search)
+            | Q(external_id__iexact=search)
+            | Q(tracking_code__iexact=search)
+            | Q(recipient_name__icontains=search)
+        )
+    if created_after:
+        orders = orders.filter(created_at__gte=created_after)
+    if created_before:
+        orders = orders.filter(created_at__lt=created_before)
+    return orders
+
+
+def access_order(actor: Actor, order_id: int) -> Order:
+    require(actor, ORDERS_VIEW)
+    try:
+        return orders_visible_to(actor).prefetch_related("lines", "events").get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("No such order.") from None
+
+
+def access_order_by_code(actor: Actor, code: str) -> Order:
+    """An order by its number or tracking code, as typed or scanned."""
+    require(actor, ORDERS_VIEW)
+    code = code.strip().upper()
+    order = orders_visible_to(actor).filter(Q(number=code) | Q(tracking_code=code)).first()
+    if order is None:
+        raise NotFound(f"No order {code}.")
+    return order
