@@ -197,6 +197,21 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inventory_verify(args: argparse.Namespace) -> int:
+    """Prove the stock ledger and the balances agree; exit 1 and list the differences if not."""
+    _setup_django()
+    from allied.inventory.selectors import inventory_verify
+
+    problems = inventory_verify()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} difference(s) between the ledger and the balances.", file=sys.stderr)
+        return 1
+    print("The stock ledger and the balances agree.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -253,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scopes", required=True, help="comma-separated, e.g. orders:read,orders:write")
     p.add_argument("--name", default="Created with the allied command")
     p.set_defaults(func=cmd_apikey_create)
+    p = sub.add_parser("inventory", help="inventory checks")
+    inventory_sub = p.add_subparsers(dest="inventory_command", required=True)
+    p = inventory_sub.add_parser("verify", help="prove the stock ledger and the balances agree")
+    p.set_defaults(func=cmd_inventory_verify)
     p = sub.add_parser("manage", help="any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
