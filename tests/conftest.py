@@ -164,3 +164,8 @@ def stock_in(floor: Floor) -> Callable[..., None]:
         )
 
     return put
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return Actor.system("tests")

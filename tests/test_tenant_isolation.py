@@ -17,12 +17,13 @@ from allied.accounts.roles import Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.catalog.models import Product
-from allied.inventory.models import InboundShipment
+from allied.fulfillment.models import Carrier, Manifest, PickList, Return, ReturnSource
+from allied.inventory.models import CycleCount, InboundShipment
 from allied.inventory.services import inbound_create
 from allied.orders.models import Order
 from allied.orders.services import order_create
 from tests.catalog.factories import ProductFactory
-from tests.inventory.factories import WarehouseFactory
+from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,10 @@ class Tenant:
     raw_key: str
     order: Order
     inbound: InboundShipment
+    parcel_return: Return
+    pick_list: PickList
+    manifest: Manifest
+    count: CycleCount
 
     def ids(self) -> dict[str, object]:
         return {
@@ -52,6 +57,10 @@ class Tenant:
             "slug": self.organization.slug,
             "order_id": self.order.pk,
             "inbound_id": self.inbound.pk,
+            "return_id": self.parcel_return.pk,
+            "pick_list_id": self.pick_list.pk,
+            "manifest_id": self.manifest.pk,
+            "count_id": self.count.pk,
         }
 
     def secrets_on_pages(self) -> list[str]:
@@ -92,7 +101,35 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         lines=[(product, 5)],
         actor=actor,
     )
-    return Tenant(organization, owner, viewer, product, invitation, api_key, raw_key, order, inbound)
+    Order.objects.filter(pk=order.pk).update(tracking_code=f"AES00000000{1 if tag == 'a' else 2}")
+    order.refresh_from_db()
+    parcel_return = Return.objects.create(organization=organization, order=order, source=ReturnSource.PARTNER_REQUEST)
+    pick_list = PickList.objects.create(warehouse=warehouse)
+    pick_list.orders.add(order)
+    manifest = Manifest.objects.create(warehouse=warehouse, carrier=Carrier.TCS)
+    count = CycleCount.objects.create(
+        organization=organization,
+        product=product,
+        bin=BinFactory(warehouse=warehouse, code=f"A-0{tag}"),
+        expected_quantity=1,
+        first_count=2,
+        status="recount",
+    )
+    return Tenant(
+        organization,
+        owner,
+        viewer,
+        product,
+        invitation,
+        api_key,
+        raw_key,
+        order,
+        inbound,
+        parcel_return,
+        pick_list,
+        manifest,
+        count,
+    )
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from allied.accounts.api import router as accounts_router
 from allied.accounts.api_auth import ApiKeyAuth
 from allied.catalog.api import router as catalog_router
 from allied.core.problems import install_problem_handlers
+from allied.fulfillment.api import router as returns_router
 from allied.inventory.api import router as inventory_router
 from allied.orders.api import router as orders_router
 
@@ -31,3 +32,4 @@ api.add_router("", accounts_router)
 api.add_router("", catalog_router)
 api.add_router("", inventory_router)
 api.add_router("", orders_router)
+api.add_router("", returns_router)

@@ -16,11 +16,14 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
 from allied.accounts.models import Membership, Organization, User
-from allied.accounts.policy import role_requires_mfa
+from allied.accounts.policy import Actor, role_requires_mfa
 from allied.accounts.roles import OrganizationKind, Role
 from allied.catalog.models import Product
 from allied.delivery.models import Hub, Rider, VehicleType
-from allied.inventory.models import Warehouse
+from allied.inventory.models import Bin, BinKind, InboundShipment, Warehouse
+from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
+from allied.orders.models import Order
+from allied.orders.services import LineInput, OrderInput, order_create
 
 DEMO_PASSWORD = "allied-demo-2026"
 DEMO_SEED = 2026
@@ -129,6 +132,92 @@ def _catalog(organization: Organization, kind: str, rng: random.Random) -> int:
     return len(products)
 
 
+RECIPIENTS = [
+    ("Hina Baig", "+92 300 1112233", "House 12, Street 4, Block 7", "Gulshan-e-Iqbal"),
+    ("Ahmed Raza", "+92 321 4445566", "Flat 3B, Al-Noor Heights", "Clifton"),
+    ("Maryam Qureshi", "+92 333 7778899", "Plot 88, Khayaban-e-Ittehad", "DHA Phase 6"),
+    ("Faisal Shaikh", "+92 345 2223344", "House 5, Lane 2, Sector 11-A", "North Karachi"),
+    ("Sadia Anwar", "+92 312 5556677", "B-14, Block 13-D", "Gulshan-e-Iqbal"),
+    ("Usman Ghani", "+92 301 8889900", "Shop 4, Tariq Road", "PECHS"),
+]
+
+
+def _warehouse_floor(warehouse: Warehouse) -> tuple[Bin, list[Bin]]:
+    dock, _ = Bin.objects.get_or_create(warehouse=warehouse, code="DOCK-1", defaults={"kind": BinKind.RECEIVING})
+    Bin.objects.get_or_create(warehouse=warehouse, code="Q-1", defaults={"kind": BinKind.QUARANTINE})
+    shelves = [
+        Bin.objects.get_or_create(warehouse=warehouse, code=f"{zone}-{aisle:02d}-{level:02d}")[0]
+        for zone in "ABC"
+        for aisle in (1, 2, 3)
+        for level in (1, 2)
+    ]
+    return dock, shelves
+
+
+def _stock_and_orders(
+    partner: Organization, warehouse: Warehouse, dock: Bin, shelves: list[Bin], rng: random.Random
+) -> None:
+    """Receive a first delivery, shelve it, take a dozen orders and announce the next delivery."""
+    operator = Actor.system("demo")
+    products = list(Product.objects.filter(organization=partner).order_by("sku"))
+    if not InboundShipment.objects.filter(organization=partner, reference=f"{partner.slug.upper()}-PO-001").exists():
+        quantities = {p.pk: rng.choice([0, 4, 8, 12, 20, 30]) for p in products}
+        stocked = [(p, quantities[p.pk]) for p in products if quantities[p.pk]]
+        first = inbound_create(
+            organization=partner,
+            warehouse=warehouse,
+            reference=f"{partner.slug.upper()}-PO-001",
+            lines=stocked,
+            actor=operator,
+        )
+        inbound_receive(
+            inbound=first, received={line.pk: (line.expected_quantity, 0) for line in first.lines.all()}, actor=operator
+        )
+        for index, (product, quantity) in enumerate(stocked):
+            stock_put_away(
+                product=product,
+                from_bin=dock,
+                to_bin=shelves[(index * 7 + partner.pk) % len(shelves)],
+                quantity=quantity,
+                actor=operator,
+            )
+    if not Order.objects.filter(organization=partner).exists():
+        for number in range(1, 13):
+            name, phone, street, area = RECIPIENTS[(number + partner.pk) % len(RECIPIENTS)]
+            chosen = rng.sample(products, k=rng.choice([1, 1, 2, 3]))
+            lines = [LineInput(sku=p.sku, quantity=rng.choice([1, 1, 2]), unit_price=p.declared_value) for p in chosen]
+            cod = number % 3 != 0
+            subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+            order_create(
+                organization=partner,
+                actor=operator,
+                warehouse=warehouse,
+                data=OrderInput(
+                    channel=["shopify", "woocommerce", "api", "manual"][number % 4],
+                    external_id=f"{partner.slug.upper()}-{1000 + number}",
+                    recipient_name=name,
+                    recipient_phone=phone,
+                    address_line1=street,
+                    address_area=area,
+                    address_city="Karachi",
+                    address_region="Sindh",
+                    currency="PKR",
+                    payment_method="cod" if cod else "prepaid",
+                    shipping_fee=Decimal("200"),
+                    cod_amount=subtotal + Decimal("200") if cod else Decimal("0"),
+                    lines=lines,
+                ),
+            )
+    if not InboundShipment.objects.filter(organization=partner, reference=f"{partner.slug.upper()}-PO-002").exists():
+        inbound_create(
+            organization=partner,
+            warehouse=warehouse,
+            reference=f"{partner.slug.upper()}-PO-002",
+            lines=[(p, 24) for p in products[:6]],
+            actor=operator,
+        )
+
+
 @transaction.atomic
 def demo_load() -> DemoSummary:
     rng = random.Random(DEMO_SEED)
@@ -139,7 +228,7 @@ def demo_load() -> DemoSummary:
         email = f"{local}@{domain}"
         _, secret = _member(aes, email, full_name, role)
         summary.logins.append((email, Role(role).label, secret))
-    Warehouse.objects.get_or_create(
+    warehouse, _ = Warehouse.objects.get_or_create(
         code="KHI-W1",
         defaults={
             "name": "Karachi Fulfilment Centre",
@@ -174,4 +263,7 @@ def demo_load() -> DemoSummary:
             _member(partner, email, f"{partner_name.split()[0]} {Role(role).label}", role)
             summary.logins.append((email, f"{Role(role).label} ({partner_name})", ""))
         summary.product_count += _catalog(partner, kind, rng)
+    dock, shelves = _warehouse_floor(warehouse)
+    for partner in Organization.objects.filter(kind=OrganizationKind.PARTNER).order_by("slug"):
+        _stock_and_orders(partner, warehouse, dock, shelves, rng)
     return summary

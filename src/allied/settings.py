@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "allied.catalog",
     "allied.inventory",
     "allied.orders",
+    "allied.fulfillment",
     "allied.delivery",
     "allied.website",
     "allied.accounts.admin_site.AlliedAdminConfig",

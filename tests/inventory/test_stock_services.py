@@ -8,8 +8,8 @@ from allied.inventory.errors import InsufficientStock
 from allied.inventory.models import BinStock, CountStatus, InboundStatus, MoveReason, Stock, StockMove
 from allied.inventory.selectors import inventory_verify
 from allied.inventory.services import (
-    cycle_count_recount,
     cycle_count_record,
+    cycle_count_recount,
     inbound_create,
     inbound_receive,
     stock_adjust,

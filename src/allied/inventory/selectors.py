@@ -1,7 +1,8 @@
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 
 from allied.accounts.policy import INVENTORY_VIEW, Actor, require
-from allied.core.errors import Conflict, NotFound
+from allied.catalog.models import Product
+from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, StockMove, Warehouse
 
 
@@ -119,3 +120,34 @@ def inventory_verify() -> list[str]:
                 f"bin {row['bin_id']} holds {row['quantity']} of product {row['product_id']}; ledger: {moved}"
             )
     return problems
+
+
+def product_in_bin_by_code(actor: Actor, bin: Bin, code: str) -> Product:
+    """The product a scan names among the units in a bin (SKUs repeat across partners; bins resolve it)."""
+    code = code.strip()
+    rows = [row for row in bin_stock_of_bin(actor, bin) if row.product.sku == code or code in row.product.barcodes]
+    if not rows:
+        raise ValidationFailed(f"{code} is not in {bin.code}.", errors=[FieldError("code", f"Not in {bin.code}.")])
+    if len(rows) > 1:
+        raise ValidationFailed(
+            f"Several partners' products match {code} in {bin.code}; scan the product's barcode.",
+            errors=[FieldError("code", "Ambiguous; scan the barcode.")],
+        )
+    return rows[0].product
+
+
+def product_in_bin_or_catalog(actor: Actor, bin: Bin, code: str) -> Product:
+    """For counts and adjustments: what is in the bin, or else a unique SKU/barcode (units found
+    where the books have none)."""
+    try:
+        return product_in_bin_by_code(actor, bin, code)
+    except ValidationFailed:
+        code = code.strip()
+        candidates = Product.objects.filter(Q(sku=code) | Q(barcodes__icontains=code))[:20]
+        matches = [p for p in candidates if p.sku == code or code in p.barcodes]
+        if len(matches) != 1:
+            raise ValidationFailed(
+                f"{code} names no single product; scan the product's barcode.",
+                errors=[FieldError("code", "Unknown or ambiguous.")],
+            ) from None
+        return matches[0]

@@ -1,0 +1,786 @@
+"""Order intake: orders per second through `POST /api/v1/orders`, against the database ceiling.
+
+For PostgreSQL and SQLite, each on a fresh database: migrate, load 3 partners with 5,001 products
+(plenty of stock each), serve Allied in production mode (granian WSGI, 2 workers x 4 threads) and
+drive it from a separate load-generator process (httpx, one keep-alive connection per client) at
+1, 16 and 64 concurrent clients; every order has 3 lines on products chosen uniformly. Then the
+same transaction directly in the database, with no HTTP and no Django (pgbench on PostgreSQL,
+the sqlite3 module in one thread on SQLite), on the same schema and data. Prints one table with
+throughput, p50/p99 latency, the ceiling and the ratio, plus where the CPU went per order.
+
+    .venv/bin/python benchmarks/order_intake.py                      # the full run, about 4 minutes
+    .venv/bin/python benchmarks/order_intake.py --duration 5 --warmup 1 --databases sqlite
+
+Everything runs on 127.0.0.1; the benchmark database (PostgreSQL: `allied_bench` on
+BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432) and the server are removed at
+the end, whatever happens. Load generator, server and database share the machine's cores.
+"""
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import random
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ALLIED = str(BIN / "allied") if (BIN / "allied").exists() else shutil.which("allied") or "allied"
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+BENCH_DB = "allied_bench"
+ORGANIZATIONS = 3
+PRODUCTS = 5_001  # 1,667 per partner
+ON_HAND = 10_000_000
+LINES_PER_ORDER = 3
+UNIT_PRICE = 1500
+SHIPPING_FEE = 150
+WEB_WORKERS, WEB_THREADS = 2, 4
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# The data load (runs in a subprocess with the benchmark's environment) ------------------------
+
+
+def load_data(organizations: int = ORGANIZATIONS, products: int = PRODUCTS) -> dict[str, Any]:
+    """Partners with products, stock and an API key each, and one warehouse. Needs django.setup()."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from allied.accounts.models import Organization
+    from allied.accounts.policy import Actor
+    from allied.accounts.roles import OrganizationKind
+    from allied.accounts.services import api_key_create
+    from allied.catalog.models import Product
+    from allied.inventory.models import Stock, Warehouse
+
+    per_partner = products // organizations
+    setup: dict[str, Any] = {"organizations": []}
+    with transaction.atomic():
+        warehouse = Warehouse.objects.create(
+            code="BENCH-1", name="Benchmark warehouse", address_line1="Plot 14, Korangi", city="Karachi"
+        )
+        setup["warehouse_id"] = warehouse.pk
+        for index in range(organizations):
+            organization = Organization.objects.create(
+                name=f"Bench Partner {index}", slug=f"bench-partner-{index}", kind=OrganizationKind.PARTNER
+            )
+            made = Product.objects.bulk_create(
+                [
+                    Product(
+                        organization=organization,
+                        sku=f"P{index}-{n:05d}",
+                        name=f"Bench product {index}-{n}",
+                        declared_value=Decimal(UNIT_PRICE),
+                    )
+                    for n in range(per_partner)
+                ]
+            )
+            Stock.objects.bulk_create(
+                [Stock(organization=organization, product=p, warehouse=warehouse, on_hand=ON_HAND) for p in made]
+            )
+            api_key, raw_key = api_key_create(
+                organization=organization,
+                name="benchmark",
+                scopes=["orders:write", "orders:read"],
+                actor=Actor.system("bench"),
+            )
+            first = made[0].pk
+            setup["organizations"].append(
+                {
+                    "index": index,
+                    "id": organization.pk,
+                    "key": raw_key,
+                    "actor_label": f"api key {api_key.prefix} ({api_key.name})",
+                    "skus": [p.sku for p in made],
+                    "product_ids": [p.pk for p in made],
+                    # pgbench picks products by id: the partner's ids must be first..first+n-1.
+                    "first_product_id": first,
+                    "contiguous": [p.pk for p in made] == list(range(first, first + len(made))),
+                }
+            )
+    return setup
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "allied.settings")
+    import django
+
+    django.setup()
+    Path(args.output).write_text(json.dumps(load_data()))
+    return 0
+
+
+# The load generator (a separate process) -------------------------------------------------------
+
+
+def order_body(external_id: str, skus: list[str], rng: random.Random) -> tuple[bytes, int]:
+    quantities = [rng.randint(1, 3) for _ in skus]
+    total = sum(quantities) * UNIT_PRICE + SHIPPING_FEE
+    body = {
+        "external_id": external_id,
+        "channel": "api",
+        "recipient": {"name": "Hina Baig", "phone": "+92 300 1112233", "email": "hina@example.com"},
+        "shipping_address": {
+            "line1": "House 12, Street 4, Block 7",
+            "area": "Gulshan-e-Iqbal",
+            "city": "Karachi",
+            "region": "Sindh",
+            "postcode": "75300",
+            "country": "PK",
+        },
+        "lines": [
+            {"sku": sku, "quantity": quantity, "unit_price": f"{UNIT_PRICE}.00"}
+            for sku, quantity in zip(skus, quantities, strict=True)
+        ],
+        "currency": "PKR",
+        "shipping_fee": f"{SHIPPING_FEE}.00",
+        "payment": {"method": "cod", "cod_amount": f"{total}.00"},
+    }
+    return json.dumps(body).encode(), total
+
+
+@dataclass
+class ClientStats:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    not_allocated: int = 0
+    sample_error: str = ""
+
+
+async def run_client(
+    number: int, url: str, organizations: list[dict[str, Any]], tag: str, window: tuple[float, float], limit: int
+) -> ClientStats:
+    import httpx
+
+    stats = ClientStats()
+    rng = random.Random(f"{tag}-{number}")
+    start, end = window
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
+        for seq in range(limit):
+            if time.perf_counter() >= end:
+                break
+            organization = rng.choice(organizations)
+            body, _ = order_body(f"bench-{tag}-{number}-{seq}", rng.sample(organization["skus"], 3), rng)
+            headers = {"Authorization": f"Bearer {organization['key']}", "Content-Type": "application/json"}
+            began = time.perf_counter()
+            try:
+                response = await client.post("/api/v1/orders", content=body, headers=headers)
+                status = str(response.status_code)
+                content = response.content
+            except httpx.HTTPError as error:
+                status, content = type(error).__name__, str(error).encode()
+            done = time.perf_counter()
+            if not start <= done <= end:
+                continue
+            stats.latencies.append(done - began)
+            stats.statuses[status] = stats.statuses.get(status, 0) + 1
+            if status != "201" and not stats.sample_error:
+                stats.sample_error = f"{status}: {content[:300]!r}"
+            elif status == "201" and b'"allocated"' not in content:
+                stats.not_allocated += 1
+    return stats
+
+
+async def generate_load(args: argparse.Namespace) -> dict[str, Any]:
+    organizations = json.loads(Path(args.setup).read_text())["organizations"]
+    tag = uuid.uuid4().hex[:8]
+    start = time.perf_counter() + args.warmup
+    window = (start, start + args.duration)
+    limit = max(1, args.max_requests // args.clients)  # a bound on the requests of the whole point
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    results = await asyncio.gather(
+        *(run_client(n, args.url, organizations, tag, window, limit) for n in range(args.clients))
+    )
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    latencies = sorted(latency for stats in results for latency in stats.latencies)
+    statuses: dict[str, int] = {}
+    for stats in results:
+        for status, count in stats.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    return {
+        "clients": args.clients,
+        "completed": len(latencies),
+        "per_second": len(latencies) / args.duration,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "statuses": statuses,
+        "not_201": sum(count for status, count in statuses.items() if status != "201"),
+        "not_allocated": sum(stats.not_allocated for stats in results),
+        "sample_error": next((stats.sample_error for stats in results if stats.sample_error), ""),
+        "loadgen_cpu_s": cpu,
+    }
+
+
+def cmd_loadgen(args: argparse.Namespace) -> int:
+    print(json.dumps(asyncio.run(generate_load(args))))
+    return 0
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(pct / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+# CPU accounting from /proc: who used the cores during a point ---------------------------------
+
+
+def _proc_cpu(predicate: Any) -> float:
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        session = int(fields[3])
+        if predicate(comm, session):
+            total += int(fields[11]) + int(fields[12])  # utime + stime of live processes
+    return total / CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / CLK_TCK
+
+
+@dataclass
+class CpuProbe:
+    server_session: int | None
+
+    def snapshot(self) -> dict[str, float]:
+        return {
+            "machine": machine_busy_seconds(),
+            "server": _proc_cpu(lambda comm, session: session == self.server_session) if self.server_session else 0.0,
+            "postgres": _proc_cpu(lambda comm, session: comm.startswith("postgres")),
+        }
+
+
+# Helpers for the driver -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bench_environment(database_url: str, var_dir: Path) -> dict[str, str]:
+    """Production mode, whatever the caller's environment says (make bench sets ALLIED_DEBUG=1)."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ALLIED_") and key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    environment.update(
+        ALLIED_DEBUG="0",
+        ALLIED_SECRET_KEY=secrets.token_urlsafe(64)[:64],
+        ALLIED_VAULT_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        ALLIED_ALLOWED_HOSTS="127.0.0.1",
+        ALLIED_SSL_REDIRECT="0",
+        ALLIED_LOG_LEVEL="WARNING",
+        ALLIED_VAR_DIR=str(var_dir),
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="allied.settings",
+    )
+    return environment
+
+
+def postgres_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as connection:
+        connection.execute(sql)  # type: ignore[arg-type]
+
+
+def drop_bench_database(name: str) -> None:
+    postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(command: list[str], environment: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, check=False, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return result
+
+
+@contextlib.contextmanager
+def allied_server(environment: dict[str, str], log_path: Path) -> Iterator[tuple[str, int]]:
+    """`allied web` in production mode; stopped (the whole process group) on the way out."""
+    import httpx
+
+    port = free_port()
+    server_options = ["--workers", str(WEB_WORKERS), "--threads", str(WEB_THREADS)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [ALLIED, "web", "--host", "127.0.0.1", "--port", str(port), *server_options],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not answer /healthz in 90 s:\n{log_path.read_text()}")
+                time.sleep(0.3)
+            yield url, process.pid
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+            # granian's workers may outlive the main process by a moment; they are in its group.
+            for _ in range(50):
+                if not _proc_cpu(lambda comm, session: session == process.pid):
+                    break
+                time.sleep(0.1)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def api_point(url: str, setup_path: Path, clients: int, args: argparse.Namespace, probe: CpuProbe) -> dict[str, Any]:
+    options = ["--clients", str(clients), "--duration", str(args.duration), "--warmup", str(args.warmup)]
+    options += ["--max-requests", str(args.max_requests)]
+    before = probe.snapshot()
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, __file__, "_loadgen", "--url", url, "--setup", str(setup_path), *options],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=args.warmup + args.duration + 120,
+    )
+    after = probe.snapshot()
+    if result.returncode != 0:
+        raise RuntimeError(f"the load generator failed:\n{result.stdout}{result.stderr}")
+    point: dict[str, Any] = json.loads(result.stdout)
+    # CPU seconds over the whole point (warm-up included): server, PostgreSQL, the machine.
+    point["cpu"] = {key: after[key] - before[key] for key in before}
+    point["cpu"].update(elapsed=time.monotonic() - started, loadgen=point["loadgen_cpu_s"])
+    return point
+
+
+# The database ceiling ------------------------------------------------------------------------
+
+PGBENCH_SCRIPT = """\
+\\set k random(0, {last_org})
+\\set org CASE {org_cases} END
+\\set lo CASE {lo_cases} END
+\\set n CASE {n_cases} END
+\\set a random(0, :n - 1)
+\\set d1 random(1, :n / 3)
+\\set d2 random(1, :n / 3)
+\\set i1 :a
+\\set i2 (:a + :d1) % :n
+\\set i3 (:a + :d1 + :d2) % :n
+\\set p1 :lo + :i1
+\\set p2 :lo + :i2
+\\set p3 :lo + :i3
+\\set q1 random(1, 3)
+\\set q2 random(1, 3)
+\\set q3 random(1, 3)
+\\set subtotal (:q1 + :q2 + :q3) * {price}
+\\set total :subtotal + {fee}
+BEGIN;
+INSERT INTO orders_order (channel, external_id, number, status, recipient_name, recipient_phone, recipient_email,
+  address_line1, address_line2, address_area, address_city, address_region, address_postcode, address_country,
+  address_lat, address_lng, currency, subtotal, shipping_fee, total, payment_method, cod_amount, window_start,
+  window_end, notes, tags, carrier, tracking_code, package_weight_grams, package_dimensions_mm, created_at,
+  updated_at, organization_id, warehouse_id)
+VALUES ('api', gen_random_uuid()::text, upper(substr(md5(random()::text), 1, 16)), 'allocated', 'Hina Baig',
+  '+92 300 1112233', 'hina@example.com', 'House 12, Street 4, Block 7', '', 'Gulshan-e-Iqbal', 'Karachi', 'Sindh',
+  '75300', 'PK', NULL, NULL, 'PKR', :subtotal, {fee}, :total, 'cod', :total, NULL, NULL, '', '[]', '', '', NULL,
+  '', now(), now(), :org, {warehouse})
+RETURNING id AS order_id \\gset
+INSERT INTO orders_orderline (sku, name, quantity, unit_price, allocated_quantity, picked_quantity,
+  packed_quantity, order_id, organization_id, product_id)
+VALUES ('P' || :k || '-' || lpad(:i1::text, 5, '0'), 'Bench product', :q1, {price}, :q1, 0, 0, :order_id, :org, :p1),
+  ('P' || :k || '-' || lpad(:i2::text, 5, '0'), 'Bench product', :q2, {price}, :q2, 0, 0, :order_id, :org, :p2),
+  ('P' || :k || '-' || lpad(:i3::text, 5, '0'), 'Bench product', :q3, {price}, :q3, 0, 0, :order_id, :org, :p3);
+SELECT max(on_hand) FILTER (WHERE product_id = :p1) AS h1, max(reserved) FILTER (WHERE product_id = :p1) AS r1,
+  max(on_hand) FILTER (WHERE product_id = :p2) AS h2, max(reserved) FILTER (WHERE product_id = :p2) AS r2,
+  max(on_hand) FILTER (WHERE product_id = :p3) AS h3, max(reserved) FILTER (WHERE product_id = :p3) AS r3
+FROM (SELECT product_id, on_hand, reserved FROM inventory_stock
+      WHERE warehouse_id = {warehouse} AND product_id IN (:p1, :p2, :p3)
+      ORDER BY product_id FOR UPDATE) AS locked \\gset
+UPDATE inventory_stock SET reserved = reserved + v.q
+FROM (VALUES (:p1::bigint, :q1::int), (:p2::bigint, :q2::int), (:p3::bigint, :q3::int)) AS v (product_id, q)
+WHERE inventory_stock.warehouse_id = {warehouse} AND inventory_stock.product_id = v.product_id;
+INSERT INTO inventory_stockmove (reason, on_hand_delta, reserved_delta, quarantined_delta, bin_delta, on_hand_after,
+  reserved_after, quarantined_after, bin_quantity_after, reference_type, reference_id, note, actor_label, at, bin_id,
+  organization_id, product_id, warehouse_id)
+VALUES ('reserve', 0, :q1, 0, 0, :h1, :r1::int + :q1::int, 0, NULL, 'order', :order_id, '', '{actor}', now(), NULL,
+    :org, :p1, {warehouse}),
+  ('reserve', 0, :q2, 0, 0, :h2, :r2::int + :q2::int, 0, NULL, 'order', :order_id, '', '{actor}', now(), NULL,
+    :org, :p2, {warehouse}),
+  ('reserve', 0, :q3, 0, 0, :h3, :r3::int + :q3::int, 0, NULL, 'order', :order_id, '', '{actor}', now(), NULL,
+    :org, :p3, {warehouse});
+INSERT INTO orders_orderevent (type, from_status, to_status, payload, actor_label, at, order_id, organization_id)
+VALUES ('received', '', 'received', '{{"channel": "api"}}', '{actor}', now(), :order_id, :org),
+  ('allocated', 'received', 'allocated', '{{}}', '{actor}', now(), :order_id, :org);
+INSERT INTO core_domainevent (type, aggregate_type, aggregate_id, payload, occurred_at, organization_id)
+VALUES ('order.created', 'orders.order', :order_id,
+  jsonb_build_object('id', :order_id::bigint, 'channel', 'api', 'status', 'allocated',
+    'lines', jsonb_build_array(jsonb_build_object('product', :p1::bigint, 'quantity', :q1::int),
+                               jsonb_build_object('product', :p2::bigint, 'quantity', :q2::int),
+                               jsonb_build_object('product', :p3::bigint, 'quantity', :q3::int))),
+  now(), :org);
+COMMIT;
+"""
+
+
+def pgbench_script(setup: dict[str, Any]) -> str:
+    organizations = setup["organizations"]
+    if not all(organization["contiguous"] for organization in organizations):
+        raise RuntimeError("pgbench needs each partner's product ids to be contiguous")
+
+    def cases(key: str) -> str:
+        return " ".join(f"WHEN :k = {o['index']} THEN {o[key]}" for o in organizations[:-1]) + (
+            f" ELSE {organizations[-1][key]}"
+        )
+
+    for organization in organizations:
+        organization["n"] = len(organization["product_ids"])
+    return PGBENCH_SCRIPT.format(
+        last_org=len(organizations) - 1,
+        org_cases=cases("id"),
+        lo_cases=cases("first_product_id"),
+        n_cases=cases("n"),
+        price=UNIT_PRICE,
+        fee=SHIPPING_FEE,
+        warehouse=setup["warehouse_id"],
+        actor=organizations[0]["actor_label"],
+    )
+
+
+def pgbench_point(database: str, script: Path, clients: int, seconds: int, work: Path) -> dict[str, Any]:
+    parts = urlsplit(POSTGRES_URL)
+    prefix = work / f"pgbench-{clients}"
+    command = ["pgbench", "-n", "-M", "prepared", "-j", str(min(2, clients)), "-c", str(clients)]
+    command += ["-T", str(seconds), "-f", str(script), "-l", "--log-prefix", str(prefix)]
+    command += ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    result = subprocess.run([*command, database], capture_output=True, text=True, check=False, timeout=seconds + 120)
+    if result.returncode != 0:
+        raise RuntimeError(f"pgbench failed:\n{result.stdout}{result.stderr}")
+    latencies = []
+    for log in work.glob(f"{prefix.name}.*"):
+        for line in log.read_text().splitlines():
+            latencies.append(int(line.split()[2]) / 1_000_000)
+        log.unlink()
+    latencies.sort()
+    failed = next((line for line in result.stdout.splitlines() if "failed" in line), "")
+    return {
+        "clients": clients,
+        "completed": len(latencies),
+        "per_second": len(latencies) / seconds,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "failed": failed.strip(),
+    }
+
+
+def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: float) -> dict[str, Any]:
+    """The same transaction through the sqlite3 module in one thread (WAL, synchronous=NORMAL)."""
+    connection = sqlite3.connect(path, isolation_level=None, timeout=20)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    rng = random.Random(7)
+    organizations = setup["organizations"]
+    warehouse = setup["warehouse_id"]
+    latencies: list[float] = []
+    start = time.perf_counter() + warmup
+    end = start + seconds
+    while True:
+        began = time.perf_counter()
+        if began >= end:
+            break
+        organization = rng.choice(organizations)
+        picks = rng.sample(range(len(organization["product_ids"])), 3)
+        products = [(organization["product_ids"][i], organization["skus"][i], rng.randint(1, 3)) for i in picks]
+        subtotal = sum(q for _, _, q in products) * UNIT_PRICE
+        now = time.strftime("%Y-%m-%d %H:%M:%S.000000")
+        org, actor = organization["id"], organization["actor_label"]
+        connection.execute("BEGIN IMMEDIATE")
+        order_id = connection.execute(
+            "INSERT INTO orders_order (channel, external_id, number, status, recipient_name, recipient_phone,"
+            " recipient_email, address_line1, address_line2, address_area, address_city, address_region,"
+            " address_postcode, address_country, address_lat, address_lng, currency, subtotal, shipping_fee, total,"
+            " payment_method, cod_amount, window_start, window_end, notes, tags, carrier, tracking_code,"
+            " package_weight_grams, package_dimensions_mm, created_at, updated_at, organization_id, warehouse_id)"
+            " VALUES ('api', ?, ?, 'allocated', 'Hina Baig', '+92 300 1112233', 'hina@example.com',"
+            " 'House 12, Street 4, Block 7', '', 'Gulshan-e-Iqbal', 'Karachi', 'Sindh', '75300', 'PK', NULL, NULL,"
+            " 'PKR', ?, ?, ?, 'cod', ?, NULL, NULL, '', '[]', '', '', NULL, '', ?, ?, ?, ?) RETURNING id",
+            (
+                uuid.uuid4().hex,
+                secrets.token_hex(8).upper(),
+                str(subtotal),
+                str(SHIPPING_FEE),
+                str(subtotal + SHIPPING_FEE),
+                str(subtotal + SHIPPING_FEE),
+                now,
+                now,
+                org,
+                warehouse,
+            ),
+        ).fetchone()[0]
+        connection.execute(
+            "INSERT INTO orders_orderline (sku, name, quantity, unit_price, allocated_quantity, picked_quantity,"
+            " packed_quantity, order_id, organization_id, product_id) VALUES "
+            + ", ".join(["(?, 'Bench product', ?, ?, ?, 0, 0, ?, ?, ?)"] * 3),
+            [v for pid, sku, q in products for v in (sku, q, str(UNIT_PRICE), q, order_id, org, pid)],
+        )
+        ids = sorted(pid for pid, _, _ in products)
+        balances = {
+            row[0]: (row[1], row[2])
+            for row in connection.execute(
+                "SELECT product_id, on_hand, reserved FROM inventory_stock"
+                " WHERE warehouse_id = ? AND product_id IN (?, ?, ?) ORDER BY product_id",
+                [warehouse, *ids],
+            )
+        }
+        connection.execute(
+            "UPDATE inventory_stock SET reserved = reserved + v.q"
+            " FROM (VALUES (?, ?), (?, ?), (?, ?)) AS v (product_id, q)"
+            " WHERE inventory_stock.warehouse_id = ? AND inventory_stock.product_id = v.column1",
+            [*(v for pid, _, q in products for v in (pid, q)), warehouse],
+        )
+        connection.execute(
+            "INSERT INTO inventory_stockmove (reason, on_hand_delta, reserved_delta, quarantined_delta, bin_delta,"
+            " on_hand_after, reserved_after, quarantined_after, bin_quantity_after, reference_type, reference_id,"
+            " note, actor_label, at, bin_id, organization_id, product_id, warehouse_id) VALUES "
+            + ", ".join(["('reserve', 0, ?, 0, 0, ?, ?, 0, NULL, 'order', ?, '', ?, ?, NULL, ?, ?, ?)"] * 3),
+            [
+                v
+                for pid, _, q in products
+                for v in (q, balances[pid][0], balances[pid][1] + q, str(order_id), actor, now, org, pid, warehouse)
+            ],
+        )
+        connection.execute(
+            "INSERT INTO orders_orderevent (type, from_status, to_status, payload, actor_label, at, order_id,"
+            " organization_id) VALUES ('received', '', 'received', ?, ?, ?, ?, ?),"
+            " ('allocated', 'received', 'allocated', '{}', ?, ?, ?, ?)",
+            (json.dumps({"channel": "api"}), actor, now, order_id, org, actor, now, order_id, org),
+        )
+        connection.execute(
+            "INSERT INTO core_domainevent (type, aggregate_type, aggregate_id, payload, occurred_at, organization_id)"
+            " VALUES ('order.created', 'orders.order', ?, ?, ?, ?)",
+            (
+                str(order_id),
+                json.dumps({"id": order_id, "status": "allocated", "lines": [[p, q] for p, _, q in products]}),
+                now,
+                org,
+            ),
+        )
+        connection.execute("COMMIT")
+        done = time.perf_counter()
+        if done >= start:
+            latencies.append(done - began)
+    connection.close()
+    latencies.sort()
+    return {
+        "clients": 1,
+        "completed": len(latencies),
+        "per_second": len(latencies) / seconds,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+    }
+
+
+# The driver ------------------------------------------------------------------------------------
+
+
+def bench_database(kind: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    var_dir = work / f"var-{kind}"
+    var_dir.mkdir()
+    if kind == "postgresql":
+        database_url = f"{POSTGRES_URL}/{BENCH_DB}"
+        drop_bench_database(BENCH_DB)
+        postgres_admin(f'CREATE DATABASE "{BENCH_DB}"')
+    else:
+        database_url = f"sqlite:///{var_dir / 'bench.sqlite3'}"
+    environment = bench_environment(database_url, var_dir)
+    outcome: dict[str, Any] = {"database": kind, "api": [], "ceiling": []}
+    try:
+        print(f"-- {kind}: migrate and load", flush=True)
+        run([ALLIED, "migrate", "--verbosity", "0"], environment, cwd=ROOT)
+        setup_path = work / f"setup-{kind}.json"
+        run([sys.executable, __file__, "_load", "--output", str(setup_path)], environment, cwd=ROOT)
+        setup = json.loads(setup_path.read_text())
+        with allied_server(environment, work / f"server-{kind}.log") as (url, server_pid):
+            probe = CpuProbe(server_session=server_pid)
+            for clients in args.clients:
+                point = api_point(url, setup_path, clients, args, probe)
+                outcome["api"].append(point)
+                print(
+                    f"   API  {clients:>3} clients: {point['per_second']:7.0f} orders/s"
+                    f"  p50 {point['p50_ms']:6.1f} ms  p99 {point['p99_ms']:6.1f} ms  non-201 {point['not_201']}",
+                    flush=True,
+                )
+                if point["sample_error"]:
+                    print(f"        first error: {point['sample_error']}", flush=True)
+        if kind == "postgresql":
+            script = work / "order.sql"
+            script.write_text(pgbench_script(setup))
+            for clients in args.clients:
+                point = pgbench_point(BENCH_DB, script, clients, args.ceiling_duration, work)
+                outcome["ceiling"].append(point)
+                print(
+                    f"   DB   {clients:>3} clients: {point['per_second']:7.0f} orders/s"
+                    f"  p50 {point['p50_ms']:6.1f} ms  p99 {point['p99_ms']:6.1f} ms  {point['failed']}",
+                    flush=True,
+                )
+        else:
+            point = sqlite_ceiling(var_dir / "bench.sqlite3", setup, args.ceiling_duration, args.warmup)
+            outcome["ceiling"].append(point)
+            print(
+                f"   DB     1 thread : {point['per_second']:7.0f} orders/s"
+                f"  p50 {point['p50_ms']:6.2f} ms  p99 {point['p99_ms']:6.2f} ms",
+                flush=True,
+            )
+    finally:
+        if kind == "postgresql":
+            drop_bench_database(BENCH_DB)
+    return outcome
+
+
+def print_report(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    print()
+    print(
+        f"Order intake, {args.duration} s per point after {args.warmup} s warm-up; ceiling {args.ceiling_duration} s;"
+        f" {os.cpu_count()} cores shared by load generator, server and database."
+    )
+    print()
+    print(
+        "| database | clients | Allied orders/s | p50 ms | p99 ms | non-201 "
+        "| DB ceiling orders/s | ceiling p50 ms | ceiling p99 ms | Allied / ceiling |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for outcome in outcomes:
+        ceilings = {point["clients"]: point for point in outcome["ceiling"]}
+        for point in outcome["api"]:
+            ceiling = ceilings.get(point["clients"]) or ceilings.get(1)
+            label = f"{ceiling['clients']} thread" if outcome["database"] == "sqlite" else ""
+            print(
+                f"| {outcome['database']} | {point['clients']} | {point['per_second']:,.0f} | {point['p50_ms']:.1f}"
+                f" | {point['p99_ms']:.1f} | {point['not_201']} | {ceiling['per_second']:,.0f}"
+                f"{' (' + label + ')' if label else ''} | {ceiling['p50_ms']:.2f} | {ceiling['p99_ms']:.2f}"
+                f" | {point['per_second'] / ceiling['per_second']:.1%} |"
+            )
+    print()
+    print("CPU per order during each API point (warm-up included), from /proc; 'other' is the rest of the machine:")
+    print()
+    print("| database | clients | server ms | PostgreSQL ms | load generator ms | other ms | machine busy |")
+    print("|---|---|---|---|---|---|---|")
+    for outcome in outcomes:
+        for point in outcome["api"]:
+            cpu = point["cpu"]
+            orders = point["per_second"] * (args.duration + args.warmup) or 1
+            other = cpu["machine"] - cpu["server"] - cpu["postgres"] - cpu["loadgen"]
+            busy = cpu["machine"] / (cpu["elapsed"] * (os.cpu_count() or 1))
+            print(
+                f"| {outcome['database']} | {point['clients']} | {cpu['server'] * 1000 / orders:.2f}"
+                f" | {cpu['postgres'] * 1000 / orders:.2f} | {cpu['loadgen'] * 1000 / orders:.2f}"
+                f" | {other * 1000 / orders:.2f} | {busy:.0%} |"
+            )
+    bad = [
+        (outcome["database"], point["clients"])
+        for outcome in outcomes
+        for point in outcome["api"]
+        if point["not_201"] or point["not_allocated"]
+    ]
+    if bad:
+        print(f"\nNon-201 or unallocated answers at {bad}; the figures above do not count.")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    work = Path(tempfile.mkdtemp(prefix="allied-bench-"))
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    outcomes = []
+    try:
+        for kind in args.databases:
+            outcomes.append(bench_database(kind, args, work))
+        print_report(outcomes, args)
+        (work / "results.json").write_text(json.dumps(outcomes, indent=2))
+        if args.save:
+            Path(args.save).write_text(json.dumps(outcomes, indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    bad = any(point["not_201"] or point["not_allocated"] for outcome in outcomes for point in outcome["api"])
+    return 1 if bad else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command")
+    p = sub.add_parser("_load", help=argparse.SUPPRESS)
+    p.add_argument("--output", required=True)
+    p = sub.add_parser("_loadgen", help=argparse.SUPPRESS)
+    p.add_argument("--url", required=True)
+    p.add_argument("--setup", required=True)
+    p.add_argument("--clients", type=int, required=True)
+    p.add_argument("--duration", type=float, required=True)
+    p.add_argument("--warmup", type=float, required=True)
+    p.add_argument("--max-requests", type=int, required=True)
+    parser.add_argument("--duration", type=int, default=15, help="measured seconds per API point (default 15)")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds before each API point (default 3)")
+    parser.add_argument("--ceiling-duration", type=int, default=15, help="seconds per ceiling point (default 15)")
+    parser.add_argument(
+        "--clients", type=lambda s: [int(n) for n in s.split(",")], default=[1, 16, 64], help="default 1,16,64"
+    )
+    parser.add_argument(
+        "--databases", type=lambda s: s.split(","), default=["postgresql", "sqlite"], help="default postgresql,sqlite"
+    )
+    parser.add_argument("--max-requests", type=int, default=200_000, help="bound on the requests of one point")
+    parser.add_argument("--save", help="also write the raw results as JSON to this file")
+    args = parser.parse_args()
+    if args.command == "_load":
+        return cmd_load(args)
+    if args.command == "_loadgen":
+        return cmd_loadgen(args)
+    return cmd_bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

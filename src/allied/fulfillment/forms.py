@@ -1,0 +1,25 @@
+from django import forms
+
+from allied.fulfillment.models import Carrier
+
+SCANNER = {"autocomplete": "off", "autofocus": True, "data-scanner": "", "inputmode": "text"}
+
+
+class ScanForm(forms.Form):
+    code = forms.CharField(label="Scan barcode or type SKU", max_length=64, widget=forms.TextInput(attrs=SCANNER))
+    bin = forms.CharField(label="Bin (optional)", max_length=32, required=False)
+
+
+class ParcelForm(forms.Form):
+    weight_grams = forms.IntegerField(label="Weight (g)", min_value=1)
+    dimensions_mm = forms.CharField(label="Dimensions (mm, L×W×H)", max_length=40, required=False)
+
+
+class ManifestForm(forms.Form):
+    carrier = forms.ChoiceField(choices=Carrier.choices)
+
+
+class TrackingScanForm(forms.Form):
+    code = forms.CharField(
+        label="Scan the parcel's tracking code", max_length=40, widget=forms.TextInput(attrs=SCANNER)
+    )

@@ -1,0 +1,81 @@
+"""Order pages, shared by the console (every partner) and the portal (one partner)."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from allied.accounts import policy
+from allied.accounts.decorators import permission_required
+from allied.accounts.roles import OrganizationKind
+from allied.accounts.selectors import organizations_visible_to
+from allied.core.errors import DomainError, PermissionDenied
+from allied.orders.models import Channel, OrderStatus
+from allied.orders.selectors import access_order, orders_visible_to
+from allied.orders.services import order_cancel, order_record_delivery
+from allied.orders.state import CANCELLABLE
+
+
+def _area(request: HttpRequest) -> str:
+    return "ops" if request.actor.is_operator else "portal"  # type: ignore[attr-defined]
+
+
+@permission_required(policy.ORDERS_VIEW)
+def order_list(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    filters = {
+        "status": request.GET.get("status", ""),
+        "channel": request.GET.get("channel", ""),
+        "search": request.GET.get("q", "").strip(),
+        "organization_slug": request.GET.get("partner", "") if actor.is_operator else "",
+    }
+    orders = orders_visible_to(
+        actor,
+        status=filters["status"],
+        channel=filters["channel"],
+        search=filters["search"],
+        organization_slug=filters["organization_slug"],
+    )
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "statuses": OrderStatus.choices,
+        "channels": Channel.choices,
+        "partners": organizations_visible_to(actor).filter(kind=OrganizationKind.PARTNER) if actor.is_operator else [],
+        "area": _area(request),
+    }
+    template = "orders/order_list.html#results" if request.htmx else "orders/order_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@permission_required(policy.ORDERS_VIEW)
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    order = access_order(actor, order_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            policy.require(actor, policy.ORDERS_MANAGE)
+            with transaction.atomic(durable=True):
+                if action == "cancel":
+                    order_cancel(order=order, reason=request.POST.get("reason", ""), actor=actor)
+                    messages.success(request, f"Order {order.number} is cancelled; its stock is released.")
+                elif action in {"delivered", "failed"} and actor.is_operator:
+                    order_record_delivery(
+                        order=order, delivered=action == "delivered", note=request.POST.get("note", ""), actor=actor
+                    )
+                    messages.success(request, "Delivery outcome recorded.")
+                else:
+                    raise PermissionDenied("That action is not available here.")
+        except DomainError as error:
+            messages.error(request, error.detail)
+        return redirect(f"{_area(request)}_order_detail", order_id=order.pk)
+    context = {
+        "order": order,
+        "area": _area(request),
+        "can_cancel": order.status in CANCELLABLE and policy.actor_can(actor, policy.ORDERS_MANAGE),
+        "returns": order.returns.prefetch_related("lines__order_line"),  # type: ignore[attr-defined]
+    }
+    return render(request, "orders/order_detail.html", context)
