@@ -162,6 +162,7 @@ class ClientStats:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     not_allocated: int = 0
+    completed_all: int = 0
     sample_error: str = ""
 
 
@@ -189,6 +190,7 @@ async def run_client(
             except httpx.HTTPError as error:
                 status, content = type(error).__name__, str(error).encode()
             done = time.perf_counter()
+            stats.completed_all += 1
             if not start <= done <= end:
                 continue
             stats.latencies.append(done - began)
@@ -220,6 +222,7 @@ async def generate_load(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "clients": args.clients,
         "completed": len(latencies),
+        "completed_all": sum(stats.completed_all for stats in results),
         "per_second": len(latencies) / args.duration,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
@@ -577,9 +580,9 @@ def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: fl
             )
         }
         connection.execute(
-            "UPDATE inventory_stock SET reserved = reserved + v.q"
-            " FROM (VALUES (?, ?), (?, ?), (?, ?)) AS v (product_id, q)"
-            " WHERE inventory_stock.warehouse_id = ? AND inventory_stock.product_id = v.column1",
+            "WITH v (product_id, q) AS (VALUES (?, ?), (?, ?), (?, ?))"
+            " UPDATE inventory_stock SET reserved = reserved + v.q FROM v"
+            " WHERE inventory_stock.warehouse_id = ? AND inventory_stock.product_id = v.product_id",
             [*(v for pid, _, q in products for v in (pid, q)), warehouse],
         )
         connection.execute(
@@ -628,6 +631,7 @@ def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: fl
 
 
 def bench_database(kind: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Each client count: the API point, then at once the ceiling point, so both see the same machine."""
     var_dir = work / f"var-{kind}"
     var_dir.mkdir()
     if kind == "postgresql":
@@ -637,97 +641,114 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> dict[str,
     else:
         database_url = f"sqlite:///{var_dir / 'bench.sqlite3'}"
     environment = bench_environment(database_url, var_dir)
-    outcome: dict[str, Any] = {"database": kind, "api": [], "ceiling": []}
+    outcome: dict[str, Any] = {"database": kind, "points": []}
     try:
-        print(f"-- {kind}: migrate and load", flush=True)
+        print(f"-- {kind}: migrate, load {PRODUCTS:,} products of {ORGANIZATIONS} partners, serve", flush=True)
         run([ALLIED, "migrate", "--verbosity", "0"], environment, cwd=ROOT)
         setup_path = work / f"setup-{kind}.json"
         run([sys.executable, __file__, "_load", "--output", str(setup_path)], environment, cwd=ROOT)
         setup = json.loads(setup_path.read_text())
+        script = work / "order.sql"
+        script.write_text(pgbench_script(setup))
         with allied_server(environment, work / f"server-{kind}.log") as (url, server_pid):
             probe = CpuProbe(server_session=server_pid)
             for clients in args.clients:
-                point = api_point(url, setup_path, clients, args, probe)
-                outcome["api"].append(point)
+                api = api_point(url, setup_path, clients, args, probe)
                 print(
-                    f"   API  {clients:>3} clients: {point['per_second']:7.0f} orders/s"
-                    f"  p50 {point['p50_ms']:6.1f} ms  p99 {point['p99_ms']:6.1f} ms  non-201 {point['not_201']}",
+                    f"   API      {clients:>3} clients: {api['per_second']:7.0f} orders/s"
+                    f"  p50 {api['p50_ms']:7.1f} ms  p99 {api['p99_ms']:7.1f} ms  non-201 {api['not_201']}",
                     flush=True,
                 )
-                if point["sample_error"]:
-                    print(f"        first error: {point['sample_error']}", flush=True)
-        if kind == "postgresql":
-            script = work / "order.sql"
-            script.write_text(pgbench_script(setup))
-            for clients in args.clients:
-                point = pgbench_point(BENCH_DB, script, clients, args.ceiling_duration, work)
-                outcome["ceiling"].append(point)
+                if api["sample_error"]:
+                    print(f"            first error: {api['sample_error']}", flush=True)
+                before, started = probe.snapshot(), time.monotonic()
+                children = resource.getrusage(resource.RUSAGE_CHILDREN)
+                own = resource.getrusage(resource.RUSAGE_SELF)
+                if kind == "postgresql":
+                    ceiling = pgbench_point(BENCH_DB, script, clients, args.ceiling_duration, work)
+                    client_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    client_cpu = cpu_seconds(client_usage) - cpu_seconds(children)
+                else:
+                    ceiling = sqlite_ceiling(var_dir / "bench.sqlite3", setup, args.sqlite_ceiling_duration, 1)
+                    client_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu_seconds(own)
+                after = probe.snapshot()
+                ceiling["cpu"] = {key: after[key] - before[key] for key in before}
+                ceiling["cpu"].update(elapsed=time.monotonic() - started, client=client_cpu, server=0.0)
+                label = f"{clients:>3} clients" if kind == "postgresql" else "  1 thread "
                 print(
-                    f"   DB   {clients:>3} clients: {point['per_second']:7.0f} orders/s"
-                    f"  p50 {point['p50_ms']:6.1f} ms  p99 {point['p99_ms']:6.1f} ms  {point['failed']}",
+                    f"   ceiling  {label}: {ceiling['per_second']:7.0f} orders/s"
+                    f"  p50 {ceiling['p50_ms']:7.2f} ms  p99 {ceiling['p99_ms']:7.2f} ms  {ceiling.get('failed', '')}",
                     flush=True,
                 )
-        else:
-            point = sqlite_ceiling(var_dir / "bench.sqlite3", setup, args.ceiling_duration, args.warmup)
-            outcome["ceiling"].append(point)
-            print(
-                f"   DB     1 thread : {point['per_second']:7.0f} orders/s"
-                f"  p50 {point['p50_ms']:6.2f} ms  p99 {point['p99_ms']:6.2f} ms",
-                flush=True,
-            )
+                outcome["points"].append({"clients": clients, "api": api, "ceiling": ceiling})
     finally:
         if kind == "postgresql":
             drop_bench_database(BENCH_DB)
     return outcome
 
 
+def cpu_seconds(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
 def print_report(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    cores = os.cpu_count() or 1
     print()
     print(
-        f"Order intake, {args.duration} s per point after {args.warmup} s warm-up; ceiling {args.ceiling_duration} s;"
-        f" {os.cpu_count()} cores shared by load generator, server and database."
+        f"Order intake: {args.duration} s per API point after {args.warmup} s warm-up;"
+        f" ceiling {args.ceiling_duration} s (pgbench), {args.sqlite_ceiling_duration} s (sqlite3, one thread),"
+        " each right after its API point;"
+        f" {cores} cores shared by load generator, server and database."
     )
     print()
     print(
         "| database | clients | Allied orders/s | p50 ms | p99 ms | non-201 "
-        "| DB ceiling orders/s | ceiling p50 ms | ceiling p99 ms | Allied / ceiling |"
+        "| ceiling orders/s | ceiling p50 ms | ceiling p99 ms | Allied / ceiling |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for outcome in outcomes:
-        ceilings = {point["clients"]: point for point in outcome["ceiling"]}
-        for point in outcome["api"]:
-            ceiling = ceilings.get(point["clients"]) or ceilings.get(1)
-            label = f"{ceiling['clients']} thread" if outcome["database"] == "sqlite" else ""
+        for point in outcome["points"]:
+            api, ceiling = point["api"], point["ceiling"]
+            label = " (1 thread)" if outcome["database"] == "sqlite" else ""
+            ratio = api["per_second"] / ceiling["per_second"]
             print(
-                f"| {outcome['database']} | {point['clients']} | {point['per_second']:,.0f} | {point['p50_ms']:.1f}"
-                f" | {point['p99_ms']:.1f} | {point['not_201']} | {ceiling['per_second']:,.0f}"
-                f"{' (' + label + ')' if label else ''} | {ceiling['p50_ms']:.2f} | {ceiling['p99_ms']:.2f}"
-                f" | {point['per_second'] / ceiling['per_second']:.1%} |"
+                f"| {outcome['database']} | {point['clients']} | {api['per_second']:,.0f} | {api['p50_ms']:.1f}"
+                f" | {api['p99_ms']:.1f} | {api['not_201']} | {ceiling['per_second']:,.0f}{label}"
+                f" | {ceiling['p50_ms']:.2f} | {ceiling['p99_ms']:.2f} | {ratio:.1%} |"
             )
     print()
-    print("CPU per order during each API point (warm-up included), from /proc; 'other' is the rest of the machine:")
+    print("CPU per order over each point (from /proc; API points include their warm-up). 'Client' is the load")
+    print("generator (API) or pgbench / the sqlite3 loop (ceiling); 'other' is everything else on the machine.")
     print()
-    print("| database | clients | server ms | PostgreSQL ms | load generator ms | other ms | machine busy |")
-    print("|---|---|---|---|---|---|---|")
+    print("| database | clients | path | server ms | PostgreSQL ms | client ms | other ms | machine busy |")
+    print("|---|---|---|---|---|---|---|---|")
     for outcome in outcomes:
-        for point in outcome["api"]:
-            cpu = point["cpu"]
-            orders = point["per_second"] * (args.duration + args.warmup) or 1
-            other = cpu["machine"] - cpu["server"] - cpu["postgres"] - cpu["loadgen"]
-            busy = cpu["machine"] / (cpu["elapsed"] * (os.cpu_count() or 1))
-            print(
-                f"| {outcome['database']} | {point['clients']} | {cpu['server'] * 1000 / orders:.2f}"
-                f" | {cpu['postgres'] * 1000 / orders:.2f} | {cpu['loadgen'] * 1000 / orders:.2f}"
-                f" | {other * 1000 / orders:.2f} | {busy:.0%} |"
-            )
-    bad = [
-        (outcome["database"], point["clients"])
-        for outcome in outcomes
-        for point in outcome["api"]
-        if point["not_201"] or point["not_allocated"]
-    ]
-    if bad:
-        print(f"\nNon-201 or unallocated answers at {bad}; the figures above do not count.")
+        for point in outcome["points"]:
+            for path, measured in (("API", point["api"]), ("ceiling", point["ceiling"])):
+                cpu = measured["cpu"]
+                client = cpu.get("client", cpu.get("loadgen", 0.0))
+                orders = max(1, measured.get("completed_all", measured["completed"]))
+                other = cpu["machine"] - cpu["server"] - cpu["postgres"] - client
+                busy = cpu["machine"] / (cpu["elapsed"] * cores)
+                print(
+                    f"| {outcome['database']} | {point['clients']} | {path} | {cpu['server'] * 1000 / orders:.2f}"
+                    f" | {cpu['postgres'] * 1000 / orders:.2f} | {client * 1000 / orders:.2f}"
+                    f" | {other * 1000 / orders:.2f} | {busy:.0%} |"
+                )
+
+
+def wait_for_quiet_machine(limit: float) -> None:
+    """Start when the other work on the machine pauses (under 20 % busy for 5 s), or after `limit` s."""
+    deadline = time.monotonic() + limit
+    while True:
+        before, started = machine_busy_seconds(), time.monotonic()
+        time.sleep(5)
+        busy = (machine_busy_seconds() - before) / ((time.monotonic() - started) * (os.cpu_count() or 1))
+        if busy < 0.2:
+            return
+        if time.monotonic() > deadline:
+            print(f"note: the machine is {busy:.0%} busy with other work; measuring anyway", flush=True)
+            return
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -739,6 +760,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     outcomes = []
     try:
+        if args.wait_quiet:
+            wait_for_quiet_machine(args.wait_quiet)
         for kind in args.databases:
             outcomes.append(bench_database(kind, args, work))
         print_report(outcomes, args)
@@ -747,7 +770,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
             Path(args.save).write_text(json.dumps(outcomes, indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    bad = any(point["not_201"] or point["not_allocated"] for outcome in outcomes for point in outcome["api"])
+    bad = [
+        (outcome["database"], point["clients"])
+        for outcome in outcomes
+        for point in outcome["points"]
+        if point["api"]["not_201"] or point["api"]["not_allocated"] or not point["api"]["completed"]
+    ]
+    if bad:
+        print(f"\nFAILED: errors, unallocated orders or no orders at {bad}; these figures do not count.")
     return 1 if bad else 0
 
 
@@ -771,6 +801,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--databases", type=lambda s: s.split(","), default=["postgresql", "sqlite"], help="default postgresql,sqlite"
+    )
+    parser.add_argument(
+        "--sqlite-ceiling-duration", type=int, default=5, help="seconds per SQLite ceiling point (default 5)"
+    )
+    parser.add_argument(
+        "--wait-quiet", type=float, default=60, help="wait up to this long for other work to pause (default 60)"
     )
     parser.add_argument("--max-requests", type=int, default=200_000, help="bound on the requests of one point")
     parser.add_argument("--save", help="also write the raw results as JSON to this file")

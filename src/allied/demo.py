@@ -1,6 +1,7 @@
-"""The demo: AES, three brand partners with their catalogs, a warehouse, a hub, riders, and
-one account for every role. Seeded, so every run (and every screenshot) is the same; loading
-it twice changes nothing.
+"""The demo: AES, three brand partners with their catalogs, a warehouse with stock on its
+shelves, a dozen orders and an announced delivery per partner, a hub, riders, and one account
+for every role. Seeded, so the catalogs, stock and orders are the same on every run (order
+numbers and tracking codes are random by design); loading it twice changes nothing.
 """
 
 import base64

@@ -99,6 +99,8 @@ def test_adjustment_cannot_remove_units_promised_to_orders(partner_a, floor, sto
     assert (stock.on_hand, stock.reserved, stock.available) == (2, 2, 0)
     move = StockMove.objects.get(reason=MoveReason.ADJUST_DAMAGED)
     assert (move.on_hand_delta, move.on_hand_after, move.note, move.actor_label) == (-1, 2, "dropped", "tests")
+    event = DomainEvent.objects.filter(type="inventory.level_changed").last()
+    assert (event.payload["cause"], event.payload["on_hand"]) == (MoveReason.ADJUST_DAMAGED, 2)
     assert inventory_verify() == []
 
 

@@ -1,8 +1,10 @@
+from decimal import Decimal
+
 import pytest
 from django.db import transaction
 
 from allied.accounts.policy import Actor
-from allied.core.errors import IllegalTransition, ValidationFailed
+from allied.core.errors import Conflict, IllegalTransition, ValidationFailed
 from allied.core.models import DomainEvent
 from allied.core.worker import HeartbeatWorker
 from allied.inventory.models import Stock, StockMove
@@ -15,6 +17,7 @@ from allied.orders.services import (
     order_pack,
     order_pick,
     order_record_delivery,
+    order_split_backorder,
     order_start_picking,
 )
 from tests.catalog.factories import ProductFactory
@@ -42,6 +45,8 @@ def test_order_create_reserves_stock_and_writes_ledger_timeline_and_event(partne
     assert (reserve.reserved_delta, reserve.reserved_after, reserve.reference_id) == (3, 3, str(order.pk))
     assert [e.type for e in order.events.all()] == ["received", "allocated"]
     assert DomainEvent.objects.filter(type="order.created", aggregate_id=str(order.pk)).exists()
+    level = DomainEvent.objects.get(type="inventory.level_changed", payload__cause="order.allocated")
+    assert (level.payload["reserved"], level.payload["available"]) == (3, 2)
     assert inventory_verify() == []
 
 
@@ -197,3 +202,34 @@ def test_cancel_after_picking_puts_units_back_on_the_dock(partner_a, floor, stoc
     assert (stock_of(tee).on_hand, stock_of(tee).reserved, stock_of(tee).available) == (2, 0, 2)
     assert tee.bin_stock.get(bin=floor.dock).quantity == 2
     assert inventory_verify() == []
+
+
+@pytest.mark.django_db
+def test_split_ships_what_is_allocated_and_backorders_the_rest(partner_a, floor, stock_in) -> None:
+    tee = ProductFactory(organization=partner_a, sku="TEE")
+    ProductFactory(organization=partner_a, sku="CAP")
+    stock_in(tee, 2)
+    data = order_input(("TEE", 3), ("CAP", 1), payment_method=PaymentMethod.COD, cod_amount=Decimal("4000"))
+    order = order_create(organization=partner_a, data=data, actor=SYSTEM).order
+
+    remainder = order_split_backorder(order=order, actor=SYSTEM)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ALLOCATED
+    assert [(line.sku, line.quantity, line.allocated_quantity) for line in order.lines.all()] == [("TEE", 2, 2)]
+    assert remainder.status == OrderStatus.BACKORDERED
+    assert remainder.split_from == order
+    assert remainder.external_id == f"{order.external_id}#2"
+    assert sorted((line.sku, line.quantity) for line in remainder.lines.all()) == [("CAP", 1), ("TEE", 1)]
+    assert (order.cod_amount, remainder.cod_amount) == (Decimal("4000"), Decimal("0"))
+    assert Stock.objects.get(product=tee).reserved == 2
+    assert inventory_verify() == []
+
+
+@pytest.mark.django_db
+def test_an_order_with_nothing_allocated_cannot_be_split(partner_a, floor) -> None:
+    ProductFactory(organization=partner_a, sku="TEE")
+    order = order_create(organization=partner_a, data=order_input(("TEE", 1)), actor=SYSTEM).order
+
+    with pytest.raises(Conflict, match="nothing to ship now"), transaction.atomic():
+        order_split_backorder(order=order, actor=SYSTEM)

@@ -1,4 +1,4 @@
-"""Property-based: random sequences of receipts, orders, cancellations, picks and handovers never
+"""Property-based: random sequences of receipts, orders, cancellations, picks, handovers and returns never
 break the books. After every step: the ledger equals the balances, nothing is negative, nothing is
 oversold, and reserved units are exactly what open orders hold but have not picked."""
 
@@ -13,6 +13,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from allied.accounts.policy import Actor
 from allied.core.errors import DomainError
+from allied.fulfillment.models import ReturnCondition
+from allied.fulfillment.services import return_from_failed_delivery, return_receive
 from allied.inventory.models import Stock
 from allied.inventory.selectors import inventory_verify
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
@@ -26,6 +28,7 @@ from allied.orders.services import (
     order_hand_over,
     order_pack,
     order_pick,
+    order_record_delivery,
     order_start_picking,
     orders_backordered_for,
 )
@@ -144,6 +147,25 @@ class StockBooks(RuleBasedStateMachine):
             order_hand_over(order=order, carrier="AES riders", actor=SYSTEM)
 
         self.attempt(act)
+
+    @rule(index=st.integers(0, 50), restock=st.booleans())
+    def fail_delivery_and_return(self, index: int, restock: bool) -> None:
+        if not self.orders:
+            return
+        order = self.orders[index % len(self.orders)]
+
+        def act() -> None:
+            order_record_delivery(order=order, delivered=False, note="nobody home", actor=SYSTEM)
+            parcel_return = return_from_failed_delivery(order=order, actor=SYSTEM)
+            condition = ReturnCondition.RESTOCK if restock else ReturnCondition.QUARANTINE
+            return_receive(
+                parcel_return=parcel_return,
+                conditions={line.pk: condition for line in parcel_return.lines.all()},
+                actor=SYSTEM,
+            )
+
+        self.attempt(act)
+        self.serve_backorders()
 
     @invariant()
     def books_agree(self) -> None:

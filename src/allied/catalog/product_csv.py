@@ -5,8 +5,6 @@ and a JSON request are held to the same rules. Row numbers are those a spreadshe
 header is row 1, the first product row 2.
 """
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,12 +14,12 @@ from pydantic import ValidationError as PydanticValidationError
 
 from allied.catalog.models import Product
 from allied.catalog.schemas import PRODUCT_FIELDS, ProductUpsertSchema, schema_field_errors
-from allied.core.errors import FieldError, ValidationFailed
+from allied.core.csv_upload import MAX_UPLOAD_BYTES, RowError, check_header, file_problem, read_csv_upload
 
 CSV_COLUMNS = PRODUCT_FIELDS
 PARTNER_COLUMN = "partner"
 REQUIRED_COLUMNS = ("sku", "name")
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_BYTES = MAX_UPLOAD_BYTES
 MAX_IMPORT_ROWS = 5_000
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -29,13 +27,6 @@ _BARCODE_SEPARATORS = re.compile(r"[\s,;]+")
 _DEFAULTS: dict[str, Any] = {
     name: info.default for name, info in ProductUpsertSchema.model_fields.items() if not info.is_required()
 }
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -95,77 +86,24 @@ def product_csv_rows(products: Iterable[Product], *, with_partner: bool) -> Iter
         yield row
 
 
-def _file_problem(message: str) -> ValidationFailed:
-    return ValidationFailed(message, errors=[FieldError("file", message)])
-
-
-def _read_text(upload: IO[bytes], size: int) -> str:
-    if size > MAX_IMPORT_BYTES:
-        raise _file_problem(
-            f"The file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_IMPORT_BYTES // 1024 // 1024} MB. "
-            "Split it into smaller files."
-        )
-    data = upload.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise _file_problem(f"The file is larger than {MAX_IMPORT_BYTES // 1024 // 1024} MB. Split it.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _file_problem("The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8”.") from None
-
-
 def product_csv_parse(upload: IO[bytes], *, size: int, organization_slug: str) -> ParsedImport:
     """Read and validate an uploaded CSV. Problems with the file as a whole raise ValidationFailed
     (on the field `file`); problems with rows are collected, so every bad row is reported at once."""
-    text = _read_text(upload, size)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","  # some spreadsheets' locales
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [cell.strip().lower() for cell in next(records)]
-    except StopIteration:
-        raise _file_problem("The file is empty. The first row must name the columns.") from None
-    except csv.Error as error:
-        raise _file_problem(f"The file is not readable as CSV: {error}.") from None
-    if not any(header):
-        raise _file_problem("The first row is empty. It must name the columns, such as sku,name.")
-    _check_header(header)
-
+    header, records = read_csv_upload(upload, size=size, max_bytes=MAX_IMPORT_BYTES)
+    check_header(header, known=(*CSV_COLUMNS, PARTNER_COLUMN), required=REQUIRED_COLUMNS)
     parsed = ParsedImport()
     first_row_of: dict[str, int] = {}
-    try:
-        for index, cells in enumerate(records):
-            row = index + 2
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines, such as a spreadsheet's trailing ones
-            parsed.row_count += 1
-            if parsed.row_count > MAX_IMPORT_ROWS:
-                raise _file_problem(
-                    f"The file has more than {MAX_IMPORT_ROWS:,} products; the limit is {MAX_IMPORT_ROWS:,} "
-                    "per file. Split it into smaller files."
-                )
-            _parse_row(parsed, row, header, cells, organization_slug, first_row_of)
-    except csv.Error as error:
-        raise _file_problem(f"The file is not readable as CSV after row {parsed.row_count + 1}: {error}.") from None
+    for row, cells in records:
+        parsed.row_count += 1
+        if parsed.row_count > MAX_IMPORT_ROWS:
+            raise file_problem(
+                f"The file has more than {MAX_IMPORT_ROWS:,} products; the limit is {MAX_IMPORT_ROWS:,} "
+                "per file. Split it into smaller files."
+            )
+        _parse_row(parsed, row, header, cells, organization_slug, first_row_of)
     if not parsed.row_count:
-        raise _file_problem("The file has a header but no products.")
+        raise file_problem("The file has a header but no products.")
     return parsed
-
-
-def _check_header(header: list[str]) -> None:
-    known = (*CSV_COLUMNS, PARTNER_COLUMN)
-    unknown = [name or "(empty)" for name in header if name not in known]
-    if unknown:
-        raise _file_problem(
-            f"Unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}. "
-            f"The columns are: {', '.join(CSV_COLUMNS)}."
-        )
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise _file_problem(f"The column {', '.join(repeated)} appears more than once.")
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        raise _file_problem(f"The file needs the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}.")
 
 
 def _parse_row(

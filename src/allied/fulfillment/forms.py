@@ -19,6 +19,10 @@ class ManifestForm(forms.Form):
     carrier = forms.ChoiceField(choices=Carrier.choices)
 
 
+class OrderScanForm(forms.Form):
+    code = forms.CharField(label="Scan the order number", max_length=40, widget=forms.TextInput(attrs=SCANNER))
+
+
 class TrackingScanForm(forms.Form):
     code = forms.CharField(
         label="Scan the parcel's tracking code", max_length=40, widget=forms.TextInput(attrs=SCANNER)

@@ -23,6 +23,7 @@ from allied.fulfillment.models import (
     ReturnStatus,
 )
 from allied.fulfillment.selectors import PickTask, pick_tasks
+from allied.inventory.events import stock_levels_changed
 from allied.inventory.locks import stock_for_update
 from allied.inventory.models import BinKind, MoveReason, StockMove, Warehouse
 from allied.inventory.services import Reference, availability_announce, dock_of, stock_move, stock_put_back
@@ -272,6 +273,7 @@ def return_receive(*, parcel_return: Return, conditions: dict[int, str], actor: 
                 )
             )
     StockMove.objects.bulk_create(moves)
+    stock_levels_changed(stocks.values(), cause="return.received")
     ReturnLine.objects.bulk_update(lines, ["condition"])
     parcel_return.status = ReturnStatus.RECEIVED
     parcel_return.received_at = timezone.now()

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from allied.accounts import policy
@@ -11,7 +12,7 @@ from allied.accounts.decorators import permission_required
 from allied.core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from allied.core.forms import form_add_domain_error
 from allied.fulfillment.documents import packing_slip_pdf, shipping_label_pdf
-from allied.fulfillment.forms import ManifestForm, ParcelForm, ScanForm, TrackingScanForm
+from allied.fulfillment.forms import ManifestForm, OrderScanForm, ParcelForm, ScanForm, TrackingScanForm
 from allied.fulfillment.models import PickListStatus, ReturnCondition
 from allied.fulfillment.selectors import (
     access_manifest,
@@ -115,7 +116,7 @@ def pick_list_view(request: HttpRequest, pick_list_id: int) -> HttpResponse:
 def packing_queue(request: HttpRequest) -> HttpResponse:
     _operator_page(request)
     actor = request.actor  # type: ignore[attr-defined]
-    form = TrackingScanForm(request.POST or None)
+    form = OrderScanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             order = access_order_by_code(actor, form.cleaned_data["code"])
@@ -221,9 +222,9 @@ def manifest_view(request: HttpRequest, manifest_id: int) -> HttpResponse:
             if request.POST.get("action") == "close":
                 with transaction.atomic(durable=True):
                     manifest_close(manifest=manifest, actor=actor)
-                messages.success(
-                    request, f"{manifest.parcels.count()} parcel(s) handed over to {manifest.get_carrier_display()}."
-                )
+                count = manifest.parcels.count()
+                parcels = ngettext("%(count)d parcel", "%(count)d parcels", count) % {"count": count}
+                messages.success(request, f"{parcels} handed over to {manifest.get_carrier_display()}.")
                 return redirect("manifest", manifest_id=manifest.pk)
             if not form.is_valid():
                 raise ValidationFailed("Scan a parcel.", errors=[FieldError("code", "Required.")])

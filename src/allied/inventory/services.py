@@ -14,6 +14,7 @@ from allied.catalog.models import Product
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.events import domain_event_record
 from allied.inventory.errors import InsufficientStock
+from allied.inventory.events import stock_levels_changed
 from allied.inventory.locks import (
     bin_stock_for_update,
     bin_stock_of_product_for_update,
@@ -251,6 +252,7 @@ def inbound_receive(*, inbound: InboundShipment, received: dict[int, tuple[int, 
         line.received_quantity = good + damaged
         line.damaged_quantity = damaged
     StockMove.objects.bulk_create(moves)
+    stock_levels_changed(stocks.values(), cause="inbound.received")
     InboundLine.objects.bulk_update(lines, ["received_quantity", "damaged_quantity"])
     inbound.status = InboundStatus.RECEIVED
     inbound.received_at = timezone.now()
@@ -354,6 +356,7 @@ def stock_adjust(*, product: Product, bin: Bin, delta: int, reason: str, note: s
         note=note,
     )
     move.save()
+    stock_levels_changed([stock], cause=reason)
     if delta > 0 and not quarantined:
         availability_announce(bin.warehouse, [product.pk])
     return move
@@ -413,6 +416,7 @@ def cycle_count_recount(*, count: CycleCount, counted: int, actor: Actor) -> Cyc
             bin_stock=bin_stock,
             bin_delta=delta,
         ).save()
+        stock_levels_changed([stock], cause="count")
     count.second_count = counted
     count.adjustment = delta
     count.status = CountStatus.DONE

@@ -67,6 +67,14 @@ class Order(TenantModel):
     tracking_code = models.CharField(max_length=20, blank=True, db_index=True)
     package_weight_grams = models.PositiveIntegerField(null=True, blank=True)
     package_dimensions_mm = models.CharField(max_length=40, blank=True)
+    split_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="split_orders",
+        help_text="The order whose backordered remainder this one ships.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,8 +14,9 @@ from allied.accounts.models import Organization
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
 from allied.catalog.models import Product
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from allied.inventory.events import stock_levels_changed
 from allied.inventory.locks import stock_for_update
-from allied.inventory.models import BinKind, MoveReason, StockMove, Warehouse
+from allied.inventory.models import BinKind, MoveReason, Stock, StockMove, Warehouse
 from allied.inventory.selectors import default_warehouse
 from allied.inventory.services import (
     Reference,
@@ -117,21 +118,24 @@ def _validate(organization: Organization, data: OrderInput) -> dict[str, Product
     return products
 
 
-def _allocate(order: Order, lines: list[OrderLine], actor: Actor) -> list[StockMove]:
-    """Reserve what is available for each line, under locks on the stock rows (product order)."""
+def _allocate(order: Order, lines: list[OrderLine], actor: Actor) -> tuple[list[StockMove], list[Stock]]:
+    """Reserve what is available for each line, under locks on the stock rows (product order).
+
+    Returns the ledger rows to save and the stock rows whose balances changed."""
     needy = [line for line in lines if line.missing_quantity]
     if not needy:
-        return []
+        return [], []
     stocks = stock_for_update(warehouse=order.warehouse, product_ids=[line.product_id for line in needy])
     reference = Reference("order", str(order.pk))
-    moves = []
+    moves, changed = [], []
     for line in needy:
         stock = stocks[line.product_id]
         take = min(line.missing_quantity, stock.available)
         if take > 0:
             moves.append(stock_move(stock, reason=MoveReason.RESERVE, actor=actor, reference=reference, reserved=take))
+            changed.append(stock)
             line.allocated_quantity += take
-    return moves
+    return moves, changed
 
 
 def _status_after_allocation(lines: list[OrderLine]) -> str:
@@ -207,8 +211,9 @@ def order_create(
             for line in data.lines
         ]
     )
-    moves = _allocate(order, lines, actor)
+    moves, changed = _allocate(order, lines, actor)
     StockMove.objects.bulk_create(moves)
+    stock_levels_changed(changed, cause="order.allocated")
     OrderLine.objects.bulk_update([line for line in lines if line.allocated_quantity], ["allocated_quantity"])
     order.status = _status_after_allocation(lines)
     Order.objects.filter(pk=order.pk).update(status=order.status)
@@ -238,10 +243,11 @@ def order_allocate_backordered(*, order_id: int, actor: Actor) -> Order:
         if order.status != OrderStatus.BACKORDERED:
             return order
         lines = list(order.lines.all())
-        moves = _allocate(order, lines, actor)
+        moves, changed = _allocate(order, lines, actor)
         if not moves:
             return order
         StockMove.objects.bulk_create(moves)
+        stock_levels_changed(changed, cause="order.allocated")
         OrderLine.objects.bulk_update(lines, ["allocated_quantity"])
         status = _status_after_allocation(lines)
         events = [
@@ -329,6 +335,7 @@ def order_cancel(*, order: Order, reason: str, actor: Actor) -> Order:
                 )
             line.allocated_quantity = line.picked_quantity = line.packed_quantity = 0
         StockMove.objects.bulk_create(moves)
+        stock_levels_changed(stocks.values(), cause="order.cancelled")
         OrderLine.objects.bulk_update(lines, ["allocated_quantity", "picked_quantity", "packed_quantity"])
     _transition(order, OrderStatus.CANCELLED, actor=actor, reason=reason)
     availability_announce(order.warehouse, [line.product_id for line in lines])
@@ -381,6 +388,7 @@ def order_pick(*, order: Order, code: str, quantity: int, actor: Actor, bin_code
             actor=actor,
         )
     )
+    stock_levels_changed([stock], cause="order.picked")
     line.picked_quantity += quantity
     line.save(update_fields=["picked_quantity"])
     timeline_event(order, type="picked", actor=actor, payload={"sku": line.sku, "quantity": quantity}).save()
@@ -456,3 +464,89 @@ def order_mark_returned(*, order: Order, actor: Actor) -> Order:
     order = order_for_update(order.pk)
     _transition(order, OrderStatus.RETURNED, actor=actor)
     return order
+
+
+@transaction.atomic(savepoint=False)
+def orders_import(*, organization: Organization, orders: list[OrderInput], actor: Actor) -> list[OrderIntake]:
+    """Take in a file's orders in one transaction: all of them, or (on any refusal) none."""
+    return [order_create(organization=organization, data=data, actor=actor) for data in orders]
+
+
+@transaction.atomic(savepoint=False)
+def order_split_backorder(*, order: Order, actor: Actor) -> Order:
+    """Ship what is allocated now and move the missing units to a new order that waits for stock.
+
+    The original order keeps its payment: cash on delivery is collected with the first parcel,
+    so the remainder carries nothing to collect. Returns the new (backordered) order.
+    """
+    require(actor, ORDERS_MANAGE)
+    order = order_for_update(order.pk)
+    if order.status != OrderStatus.BACKORDERED:
+        raise Conflict("Only a backordered order can be split.")
+    lines = list(order.lines.all())
+    if not any(line.allocated_quantity for line in lines):
+        raise Conflict("Nothing is allocated yet, so there is nothing to ship now.")
+    part = order.split_orders.count() + 2
+    remainder = Order.objects.create(
+        organization=order.organization,
+        warehouse=order.warehouse,
+        number=new_order_number(),
+        channel=order.channel,
+        external_id=f"{order.external_id}#{part}",
+        split_from=order,
+        recipient_name=order.recipient_name,
+        recipient_phone=order.recipient_phone,
+        recipient_email=order.recipient_email,
+        address_line1=order.address_line1,
+        address_line2=order.address_line2,
+        address_area=order.address_area,
+        address_city=order.address_city,
+        address_region=order.address_region,
+        address_postcode=order.address_postcode,
+        address_country=order.address_country,
+        address_lat=order.address_lat,
+        address_lng=order.address_lng,
+        currency=order.currency,
+        subtotal=sum((line.unit_price * line.missing_quantity for line in lines), Decimal("0")),
+        total=sum((line.unit_price * line.missing_quantity for line in lines), Decimal("0")),
+        payment_method=PaymentMethod.PREPAID,
+        notes=order.notes,
+        tags=order.tags,
+        status=OrderStatus.BACKORDERED,
+    )
+    moved = [line for line in lines if line.missing_quantity]
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                organization=order.organization,
+                order=remainder,
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.missing_quantity,
+                unit_price=line.unit_price,
+            )
+            for line in moved
+        ]
+    )
+    for line in moved:
+        if line.allocated_quantity:
+            line.quantity = line.allocated_quantity
+            line.save(update_fields=["quantity"])
+        else:
+            line.delete()
+    OrderEvent.objects.bulk_create(
+        [
+            timeline_event(
+                remainder,
+                type="received",
+                actor=actor,
+                to_status=OrderStatus.BACKORDERED,
+                payload={"split_from": order.number},
+            ),
+            timeline_event(order, type="split", actor=actor, payload={"remainder": remainder.number}),
+        ]
+    )
+    _transition(order, OrderStatus.ALLOCATED, actor=actor, event_type="allocated")
+    order_domain_event(remainder, type="order.created", lines=list(remainder.lines.all()), split_from=order.number)
+    return remainder

@@ -11,9 +11,12 @@ from allied.accounts.decorators import permission_required
 from allied.accounts.roles import OrganizationKind
 from allied.accounts.selectors import organizations_visible_to
 from allied.core.errors import DomainError, PermissionDenied
+from allied.core.forms import form_add_domain_error
+from allied.orders.forms import OrderImportForm
 from allied.orders.models import Channel, OrderStatus
+from allied.orders.order_csv import order_csv_parse
 from allied.orders.selectors import access_order, orders_visible_to
-from allied.orders.services import order_cancel, order_record_delivery
+from allied.orders.services import order_cancel, order_record_delivery, order_split_backorder, orders_import
 from allied.orders.state import CANCELLABLE
 
 
@@ -62,6 +65,11 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
                 if action == "cancel":
                     order_cancel(order=order, reason=request.POST.get("reason", ""), actor=actor)
                     messages.success(request, f"Order {order.number} is cancelled; its stock is released.")
+                elif action == "split":
+                    remainder = order_split_backorder(order=order, actor=actor)
+                    messages.success(
+                        request, f"Shipping what is in stock now; the rest waits as order {remainder.number}."
+                    )
                 elif action in {"delivered", "failed"} and actor.is_operator:
                     order_record_delivery(
                         order=order, delivered=action == "delivered", note=request.POST.get("note", ""), actor=actor
@@ -76,6 +84,34 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "order": order,
         "area": _area(request),
         "can_cancel": order.status in CANCELLABLE and policy.actor_can(actor, policy.ORDERS_MANAGE),
+        "can_split": order.status == OrderStatus.BACKORDERED
+        and policy.actor_can(actor, policy.ORDERS_MANAGE)
+        and any(line.allocated_quantity for line in order.lines.all()),
         "returns": order.returns.prefetch_related("lines__order_line"),  # type: ignore[attr-defined]
     }
     return render(request, "orders/order_detail.html", context)
+
+
+@permission_required(policy.ORDERS_MANAGE)
+def order_import(request: HttpRequest) -> HttpResponse:
+    """Upload orders as CSV: the whole file is checked first; any bad order stores nothing unless the
+    person chose to import the valid ones. Orders imported before are skipped, never duplicated."""
+    actor = request.actor  # type: ignore[attr-defined]
+    partners = organizations_visible_to(actor).filter(kind=OrganizationKind.PARTNER) if actor.is_operator else None
+    form = OrderImportForm(request.POST or None, request.FILES or None, partners=partners)
+    context: dict[str, object] = {"form": form, "parsed": None, "created": None, "area": _area(request)}
+    if request.method == "POST" and form.is_valid():
+        organization = form.cleaned_data["partner"] if partners is not None else actor.organization
+        upload = form.cleaned_data["file"]
+        try:
+            parsed = order_csv_parse(upload, size=upload.size, organization=organization)
+            context["parsed"] = parsed
+            if parsed.orders and (not parsed.errors or form.cleaned_data["import_valid_orders"]):
+                with transaction.atomic(durable=True):
+                    intakes = orders_import(
+                        organization=organization, orders=[data for _, data in parsed.orders], actor=actor
+                    )
+                context["created"] = [intake.order for intake in intakes if intake.created]
+        except DomainError as error:
+            form_add_domain_error(form, error)
+    return render(request, "orders/order_import.html", context)
