@@ -118,24 +118,39 @@ def _validate(organization: Organization, data: OrderInput) -> dict[str, Product
     return products
 
 
-def _allocate(order: Order, lines: list[OrderLine], actor: Actor) -> tuple[list[StockMove], list[Stock]]:
-    """Reserve what is available for each line, under locks on the stock rows (product order).
-
-    Returns the ledger rows to save and the stock rows whose balances changed."""
+def _take_available(warehouse: Warehouse, lines: list[OrderLine]) -> tuple[dict[int, Stock], dict[int, int]]:
+    """Lock the stock rows the lines need (in product order) and decide how many units each line
+    takes: as many as are available, up to what it misses."""
     needy = [line for line in lines if line.missing_quantity]
     if not needy:
-        return [], []
-    stocks = stock_for_update(warehouse=order.warehouse, product_ids=[line.product_id for line in needy])
-    reference = Reference("order", str(order.pk))
-    moves, changed = [], []
+        return {}, {}
+    stocks = stock_for_update(warehouse=warehouse, product_ids=[line.product_id for line in needy])
+    takes = {}
     for line in needy:
-        stock = stocks[line.product_id]
-        take = min(line.missing_quantity, stock.available)
+        take = min(line.missing_quantity, stocks[line.product_id].available)
         if take > 0:
-            moves.append(stock_move(stock, reason=MoveReason.RESERVE, actor=actor, reference=reference, reserved=take))
-            changed.append(stock)
-            line.allocated_quantity += take
-    return moves, changed
+            takes[line.product_id] = take
+    return stocks, takes
+
+
+def _reserve(
+    order: Order, stocks: dict[int, Stock], takes: dict[int, int], actor: Actor
+) -> tuple[list[StockMove], list[Stock]]:
+    """Reserve the decided units on the locked rows; returns the ledger rows and the changed stock."""
+    reference = Reference("order", str(order.pk))
+    moves = [
+        stock_move(stocks[product_id], reason=MoveReason.RESERVE, actor=actor, reference=reference, reserved=take)
+        for product_id, take in sorted(takes.items())
+    ]
+    return moves, [stocks[product_id] for product_id in sorted(takes)]
+
+
+def _allocate(order: Order, lines: list[OrderLine], actor: Actor) -> tuple[list[StockMove], list[Stock]]:
+    """Reserve what is available for each line of a stored order."""
+    stocks, takes = _take_available(order.warehouse, lines)
+    for line in lines:
+        line.allocated_quantity += takes.get(line.product_id, 0)
+    return _reserve(order, stocks, takes, actor)
 
 
 def _status_after_allocation(lines: list[OrderLine]) -> str:
@@ -160,10 +175,27 @@ def order_create(
     if existing is not None:
         return OrderIntake(existing, created=False)
     products = _validate(organization, data)
+    warehouse = warehouse or default_warehouse()
+    lines = [
+        OrderLine(
+            organization=organization,
+            product=products[line.sku],
+            sku=line.sku,
+            name=products[line.sku].name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for line in data.lines
+    ]
+    # Decide the allocation first, so the order and its lines are written once, in their final state.
+    stocks, takes = _take_available(warehouse, lines)
+    for line in lines:
+        line.allocated_quantity = takes.get(line.product_id, 0)
     subtotal = sum((line.unit_price * line.quantity for line in data.lines), Decimal("0"))
     order = Order(
         organization=organization,
-        warehouse=warehouse or default_warehouse(),
+        warehouse=warehouse,
+        status=_status_after_allocation(lines),
         number=new_order_number(),
         channel=data.channel,
         external_id=data.external_id.strip(),
@@ -197,26 +229,12 @@ def order_create(
         # The same order arrived twice at the same moment; the first one won.
         winner = Order.objects.get(organization=organization, channel=data.channel, external_id=data.external_id)
         return OrderIntake(winner, created=False)
-    lines = OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                organization=organization,
-                order=order,
-                product=products[line.sku],
-                sku=line.sku,
-                name=products[line.sku].name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-            )
-            for line in data.lines
-        ]
-    )
-    moves, changed = _allocate(order, lines, actor)
+    for line in lines:
+        line.order = order
+    OrderLine.objects.bulk_create(lines)
+    moves, changed = _reserve(order, stocks, takes, actor)
     StockMove.objects.bulk_create(moves)
     stock_levels_changed(changed, cause="order.allocated")
-    OrderLine.objects.bulk_update([line for line in lines if line.allocated_quantity], ["allocated_quantity"])
-    order.status = _status_after_allocation(lines)
-    Order.objects.filter(pk=order.pk).update(status=order.status)
     OrderEvent.objects.bulk_create(
         [
             timeline_event(
