@@ -1,0 +1,33 @@
+import pytest
+
+from allied.accounts.policy import Actor
+from allied.core.privacy import DataSubject, subject_erase, subject_export
+from allied.orders.models import Order
+from allied.orders.services import order_cancel, order_create
+from tests.catalog.factories import ProductFactory
+from tests.orders.factories import order_input
+
+pytestmark = pytest.mark.django_db
+SYSTEM = Actor.system("privacy")
+
+
+def test_recipients_can_get_their_orders_and_have_closed_ones_erased(partner_a, floor, stock_in) -> None:
+    ProductFactory(organization=partner_a, sku="TEE")
+    mine = dict(recipient_email="hina@example.com", recipient_name="Hina Baig")
+    closed = order_create(organization=partner_a, data=order_input(("TEE", 1), **mine), actor=SYSTEM).order
+    open_order = order_create(organization=partner_a, data=order_input(("TEE", 1), **mine), actor=SYSTEM).order
+    other = dict(recipient_email="omar@example.com", recipient_name="Omar Farooq")
+    someone_else = order_create(organization=partner_a, data=order_input(("TEE", 1), **other), actor=SYSTEM).order
+    order_cancel(order=someone_else, reason="", actor=SYSTEM)
+    order_cancel(order=closed, reason="", actor=SYSTEM)
+    subject = DataSubject(email="hina@example.com")
+
+    exported = subject_export(subject=subject, actor=SYSTEM)
+    erased = subject_erase(subject=subject, actor=SYSTEM)
+
+    assert {o["number"] for o in exported["orders"]["orders"]} == {closed.number, open_order.number}
+    assert erased["orders"] == 1
+    closed.refresh_from_db()
+    assert (closed.recipient_name, closed.recipient_email, closed.recipient_phone) == ("erased", "", "")
+    assert Order.objects.get(pk=open_order.pk).recipient_name == "Hina Baig", "the open parcel still needs it"
+    assert Order.objects.get(pk=someone_else.pk).recipient_name == "Omar Farooq"
