@@ -1,10 +1,8 @@
 import json
 
 import pytest
-from django.db import transaction
 
 from allied.accounts.policy import Actor
-from allied.core.errors import DomainError
 from allied.fulfillment.documents import packing_slip_pdf, shipping_label_pdf
 from allied.fulfillment.models import Carrier, ManifestStatus, PickListStatus, ReturnCondition, ReturnStatus
 from allied.fulfillment.selectors import pick_tasks
@@ -23,16 +21,11 @@ from allied.inventory.selectors import inventory_verify
 from allied.orders.models import OrderStatus
 from allied.orders.services import order_create, order_pack, order_record_delivery
 from tests.catalog.factories import ProductFactory
+from tests.domain import refused
 from tests.orders.factories import order_input
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("tests")
-
-
-def refused(action: object) -> DomainError:
-    with pytest.raises(DomainError) as raised, transaction.atomic():
-        action()  # type: ignore[operator]
-    return raised.value
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
 import pytest
-from django.db import transaction
 
 from allied.accounts.policy import Actor
-from allied.core.errors import DomainError, ValidationFailed
+from allied.core.errors import ValidationFailed
 from allied.core.models import AppendOnlyError, DomainEvent
 from allied.inventory.errors import InsufficientStock
 from allied.inventory.models import BinStock, CountStatus, InboundStatus, MoveReason, Stock, StockMove
@@ -17,16 +16,11 @@ from allied.inventory.services import (
 )
 from allied.orders.services import order_create
 from tests.catalog.factories import ProductFactory
+from tests.domain import refused
 from tests.orders.factories import order_input
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("tests")
-
-
-def refused(action: object) -> DomainError:
-    with pytest.raises(DomainError) as raised, transaction.atomic():
-        action()  # type: ignore[operator]
-    return raised.value
 
 
 def test_receiving_records_discrepancies_and_quarantines_damaged_units(partner_a, floor) -> None:

@@ -12,38 +12,9 @@ from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
 from allied.orders.models import IdempotencyRecord, Order
 from allied.orders.schemas import CancelIn, OrderCreateSchema, OrderDetailOut, OrderOut, OrderPageOut
 from allied.orders.selectors import access_order, orders_visible_to
-from allied.orders.services import LineInput, OrderInput, order_cancel, order_create
+from allied.orders.services import order_cancel, order_create, order_input_from
 
 router = Router(tags=["Orders"])
-
-
-def _order_input(payload: OrderCreateSchema) -> OrderInput:
-    address, recipient, window = payload.shipping_address, payload.recipient, payload.delivery_window
-    return OrderInput(
-        channel=payload.channel,
-        external_id=payload.external_id,
-        recipient_name=recipient.name,
-        recipient_phone=recipient.phone,
-        recipient_email=recipient.email,
-        address_line1=address.line1,
-        address_line2=address.line2,
-        address_area=address.area,
-        address_city=address.city,
-        address_region=address.region,
-        address_postcode=address.postcode,
-        address_country=address.country,
-        address_lat=address.lat,
-        address_lng=address.lng,
-        currency=payload.currency,
-        shipping_fee=payload.shipping_fee,
-        payment_method=payload.payment.method,
-        cod_amount=payload.payment.cod_amount,
-        window_start=window.start if window else None,
-        window_end=window.end if window else None,
-        notes=payload.notes,
-        tags=payload.tags,
-        lines=[LineInput(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price) for line in payload.lines],
-    )
 
 
 @router.post(
@@ -73,7 +44,7 @@ def orders_create(
                         errors=[FieldError("Idempotency-Key", "Use a new key for a new order.", "key_reused")],
                     )
                 return Status(200, access_order(actor, record.order_id))
-        intake = order_create(organization=actor.organization, data=_order_input(payload), actor=actor)
+        intake = order_create(organization=actor.organization, data=order_input_from(payload), actor=actor)
         if idempotency_key:
             IdempotencyRecord.objects.create(
                 organization=actor.organization, key=idempotency_key, fingerprint=fingerprint, order=intake.order

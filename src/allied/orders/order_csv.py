@@ -16,7 +16,7 @@ from allied.catalog.models import Product
 from allied.core.csv_upload import RowError, check_header, file_problem, read_csv_upload
 from allied.orders.models import Channel, Order
 from allied.orders.schemas import OrderCreateSchema
-from allied.orders.services import LineInput, OrderInput
+from allied.orders.services import OrderInput, order_input_from
 
 MAX_ORDER_ROWS = 5_000
 ORDER_COLUMNS = (
@@ -201,30 +201,5 @@ def order_csv_parse(upload: IO[bytes], *, size: int, organization: Organization)
         if errors:
             parsed.errors.extend(errors)
             continue
-        parsed.orders.append(([row for row, _ in rows], _as_input(schema)))
+        parsed.orders.append(([row for row, _ in rows], order_input_from(schema, channel=Channel.CSV)))
     return parsed
-
-
-def _as_input(payload: OrderCreateSchema) -> OrderInput:
-    address, recipient = payload.shipping_address, payload.recipient
-    return OrderInput(
-        channel=Channel.CSV,
-        external_id=payload.external_id,
-        recipient_name=recipient.name,
-        recipient_phone=recipient.phone,
-        recipient_email=recipient.email,
-        address_line1=address.line1,
-        address_line2=address.line2,
-        address_area=address.area,
-        address_city=address.city,
-        address_region=address.region,
-        address_postcode=address.postcode,
-        address_country=address.country,
-        currency=payload.currency,
-        shipping_fee=payload.shipping_fee,
-        payment_method=payload.payment.method,
-        cod_amount=payload.payment.cod_amount,
-        notes=payload.notes,
-        tags=payload.tags,
-        lines=[LineInput(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price) for line in payload.lines],
-    )

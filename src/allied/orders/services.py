@@ -6,6 +6,7 @@ import string
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -72,6 +73,36 @@ class OrderInput:
 class OrderIntake:
     order: Order
     created: bool
+
+
+def order_input_from(payload: Any, *, channel: str | None = None) -> OrderInput:
+    """An order as the API and CSV import validate it (`OrderCreateSchema`), for `order_create`."""
+    address, recipient, window = payload.shipping_address, payload.recipient, payload.delivery_window
+    return OrderInput(
+        channel=channel or payload.channel,
+        external_id=payload.external_id,
+        recipient_name=recipient.name,
+        recipient_phone=recipient.phone,
+        recipient_email=recipient.email,
+        address_line1=address.line1,
+        address_line2=address.line2,
+        address_area=address.area,
+        address_city=address.city,
+        address_region=address.region,
+        address_postcode=address.postcode,
+        address_country=address.country,
+        address_lat=address.lat,
+        address_lng=address.lng,
+        currency=payload.currency,
+        shipping_fee=payload.shipping_fee,
+        payment_method=payload.payment.method,
+        cod_amount=payload.payment.cod_amount,
+        window_start=window.start if window else None,
+        window_end=window.end if window else None,
+        notes=payload.notes,
+        tags=payload.tags,
+        lines=[LineInput(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price) for line in payload.lines],
+    )
 
 
 def new_order_number() -> str:
