@@ -2,13 +2,15 @@
 
 For PostgreSQL and SQLite, each on a fresh database: migrate, load 3 partners with 5,001 products
 (plenty of stock each), serve Allied in production mode (granian WSGI, 2 workers x 4 threads) and
-drive it from a separate load-generator process (httpx, one keep-alive connection per client) at
-1, 16 and 64 concurrent clients; every order has 3 lines on products chosen uniformly. Then the
-same transaction directly in the database, with no HTTP and no Django (pgbench on PostgreSQL,
-the sqlite3 module in one thread on SQLite), on the same schema and data. Prints one table with
-throughput, p50/p99 latency, the ceiling and the ratio, plus where the CPU went per order.
+drive it from a separate load-generator process (httpx, one thread and one keep-alive connection
+per client) at 1, 16 and 64 concurrent clients; every order has 3 lines on products chosen
+uniformly. Right after each API point, the same transaction directly in the database, with no
+HTTP and no Django (pgbench at the same client count on PostgreSQL, the sqlite3 module in one
+thread on SQLite), on the same schema and data. Prints the table for docs/benchmarks.md:
+throughput, p50/p99 latency, the ceiling and the ratio, and where the CPU went per order.
+`order_intake_profile.py` shows where the time goes inside one order.
 
-    .venv/bin/python benchmarks/order_intake.py                      # the full run, about 4 minutes
+    .venv/bin/python benchmarks/order_intake.py                      # the full run, about 3.5 minutes
     .venv/bin/python benchmarks/order_intake.py --duration 5 --warmup 1 --databases sqlite
 
 Everything runs on 127.0.0.1; the benchmark database (PostgreSQL: `allied_bench` on
@@ -17,12 +19,12 @@ the end, whatever happens. Load generator, server and database share the machine
 """
 
 import argparse
-import asyncio
 import base64
 import contextlib
 import json
 import os
 import random
+import re
 import resource
 import secrets
 import shutil
@@ -32,6 +34,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -166,76 +169,93 @@ class ClientStats:
     sample_error: str = ""
 
 
-async def run_client(
-    number: int, url: str, organizations: list[dict[str, Any]], tag: str, window: tuple[float, float], limit: int
-) -> ClientStats:
+def run_client(
+    number: int,
+    client: Any,
+    organizations: list[dict[str, Any]],
+    tag: str,
+    window: tuple[float, float],
+    limit: int,
+    stats: ClientStats,
+) -> None:
+    """One client: one keep-alive connection, one order after the other until the window closes."""
     import httpx
 
-    stats = ClientStats()
     rng = random.Random(f"{tag}-{number}")
     start, end = window
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
-        for seq in range(limit):
-            if time.perf_counter() >= end:
-                break
-            organization = rng.choice(organizations)
-            body, _ = order_body(f"bench-{tag}-{number}-{seq}", rng.sample(organization["skus"], 3), rng)
-            headers = {"Authorization": f"Bearer {organization['key']}", "Content-Type": "application/json"}
-            began = time.perf_counter()
-            try:
-                response = await client.post("/api/v1/orders", content=body, headers=headers)
-                status = str(response.status_code)
-                content = response.content
-            except httpx.HTTPError as error:
-                status, content = type(error).__name__, str(error).encode()
-            done = time.perf_counter()
-            stats.completed_all += 1
-            if not start <= done <= end:
-                continue
-            stats.latencies.append(done - began)
-            stats.statuses[status] = stats.statuses.get(status, 0) + 1
-            if status != "201" and not stats.sample_error:
-                stats.sample_error = f"{status}: {content[:300]!r}"
-            elif status == "201" and b'"allocated"' not in content:
-                stats.not_allocated += 1
-    return stats
+    for seq in range(limit):
+        if time.perf_counter() >= end:
+            break
+        organization = rng.choice(organizations)
+        body, _ = order_body(f"bench-{tag}-{number}-{seq}", rng.sample(organization["skus"], 3), rng)
+        headers = {"Authorization": f"Bearer {organization['key']}", "Content-Type": "application/json"}
+        began = time.perf_counter()
+        try:
+            response = client.post("/api/v1/orders", content=body, headers=headers)
+            status, content = str(response.status_code), response.content
+        except httpx.HTTPError as error:
+            status, content = type(error).__name__, str(error).encode()
+        done = time.perf_counter()
+        stats.completed_all += 1
+        if not start <= done <= end:
+            continue
+        stats.latencies.append(done - began)
+        stats.statuses[status] = stats.statuses.get(status, 0) + 1
+        if status != "201" and not stats.sample_error:
+            stats.sample_error = f"{status}: {content[:300]!r}"
+        elif status == "201" and b'"allocated"' not in content:
+            stats.not_allocated += 1
 
 
-async def generate_load(args: argparse.Namespace) -> dict[str, Any]:
+def generate_load(args: argparse.Namespace) -> dict[str, Any]:
+    """N threads, each with its own httpx.Client (threads cost about half the CPU per request of
+    httpx's asyncio client on this machine). Counts the answers that arrive inside the window."""
+    import ssl
+
+    import httpx
+
     organizations = json.loads(Path(args.setup).read_text())["organizations"]
     tag = uuid.uuid4().hex[:8]
+    tls = ssl.create_default_context()  # one context for all the clients: building one costs ~30 ms of CPU
+    clients = [httpx.Client(base_url=args.url, timeout=60.0, verify=tls) for _ in range(args.clients)]
+    stats = [ClientStats() for _ in range(args.clients)]
+    limit = max(1, args.max_requests // args.clients)  # a bound on the requests of the whole point
+    cpu_before = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF))
     start = time.perf_counter() + args.warmup
     window = (start, start + args.duration)
-    limit = max(1, args.max_requests // args.clients)  # a bound on the requests of the whole point
-    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    results = await asyncio.gather(
-        *(run_client(n, args.url, organizations, tag, window, limit) for n in range(args.clients))
-    )
-    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-    latencies = sorted(latency for stats in results for latency in stats.latencies)
+    threads = [
+        threading.Thread(target=run_client, args=(n, clients[n], organizations, tag, window, limit, stats[n]))
+        for n in range(args.clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu_before
+    for client in clients:
+        client.close()
+    latencies = sorted(latency for one in stats for latency in one.latencies)
     statuses: dict[str, int] = {}
-    for stats in results:
-        for status, count in stats.statuses.items():
+    for one in stats:
+        for status, count in one.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
-    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     return {
         "clients": args.clients,
         "completed": len(latencies),
-        "completed_all": sum(stats.completed_all for stats in results),
+        "completed_all": sum(one.completed_all for one in stats),
         "per_second": len(latencies) / args.duration,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "statuses": statuses,
         "not_201": sum(count for status, count in statuses.items() if status != "201"),
-        "not_allocated": sum(stats.not_allocated for stats in results),
-        "sample_error": next((stats.sample_error for stats in results if stats.sample_error), ""),
+        "not_allocated": sum(one.not_allocated for one in stats),
+        "sample_error": next((one.sample_error for one in stats if one.sample_error), ""),
         "loadgen_cpu_s": cpu,
     }
 
 
 def cmd_loadgen(args: argparse.Namespace) -> int:
-    print(json.dumps(asyncio.run(generate_load(args))))
+    print(json.dumps(generate_load(args)))
     return 0
 
 
@@ -246,24 +266,13 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
+def cpu_seconds(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
 # CPU accounting from /proc: who used the cores during a point ---------------------------------
 
-
-def _proc_cpu(predicate: Any) -> float:
-    total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
-        fields = raw[raw.rindex(")") + 2 :].split()
-        session = int(fields[3])
-        if predicate(comm, session):
-            total += int(fields[11]) + int(fields[12])  # utime + stime of live processes
-    return total / CLK_TCK
+POSTGRES_HELPERS = ("walwriter", "checkpointer", "background writer")
 
 
 def machine_busy_seconds() -> float:
@@ -272,16 +281,84 @@ def machine_busy_seconds() -> float:
     return (sum(values[:8]) - idle) / CLK_TCK
 
 
-@dataclass
-class CpuProbe:
-    server_session: int | None
+def session_alive(session_id: int) -> bool:
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError):
+                raw = Path(entry.path, "stat").read_text()
+                if int(raw[raw.rindex(")") + 2 :].split()[3]) == session_id:
+                    return True
+    return False
 
-    def snapshot(self) -> dict[str, float]:
-        return {
-            "machine": machine_busy_seconds(),
-            "server": _proc_cpu(lambda comm, session: session == self.server_session) if self.server_session else 0.0,
-            "postgres": _proc_cpu(lambda comm, session: comm.startswith("postgres")),
-        }
+
+class CpuSampler(threading.Thread):
+    """Samples /proc twice a second: the CPU of the server's processes (its session) and of
+    PostgreSQL (the benchmark database's backends, the WAL writer, checkpointer and background
+    writer), counting processes that start or end during the point. The machine's busy time comes
+    from /proc/stat, so 'other' work on the machine shows."""
+
+    def __init__(self, server_session: int | None, database: str | None) -> None:
+        super().__init__(daemon=True)
+        self.server_session, self.database = server_session, database
+        self.kinds: dict[int, str | None] = {}
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stopping = threading.Event()
+
+    def classify(self, pid: int, comm: str, session: int) -> str | None:
+        if self.server_session is not None and session == self.server_session:
+            return "server"
+        if comm != "postgres":
+            return None
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return None
+        # "postgres: [cluster: ]walwriter" or "postgres: [cluster: ]user database host(port) state"
+        title = re.sub(r"^postgres: (\S+: )?", "", command) if command.startswith("postgres: ") else ""
+        if title.startswith(POSTGRES_HELPERS):
+            return "postgres"
+        parts = title.split()
+        return "postgres" if self.database and len(parts) > 1 and parts[1] == self.database else None
+
+    def scan(self, initial: bool) -> None:
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                raw = Path(entry.path, "stat").read_text()
+                comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+                fields = raw[raw.rindex(")") + 2 :].split()
+            except (OSError, ValueError):
+                continue
+            if pid not in self.kinds:
+                self.kinds[pid] = self.classify(pid, comm, int(fields[3]))
+                if self.kinds[pid] is not None:
+                    # A process born during the point counts from zero.
+                    self.first[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK if initial else 0.0
+            if self.kinds[pid] is not None:
+                self.last[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def __enter__(self) -> "CpuSampler":
+        self.machine, self.started = machine_busy_seconds(), time.monotonic()
+        self.scan(initial=True)
+        self.start()
+        return self
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.5):
+            self.scan(initial=False)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.join()
+        self.scan(initial=False)
+        self.result = {"machine": machine_busy_seconds() - self.machine, "elapsed": time.monotonic() - self.started}
+        for kind in ("server", "postgres"):
+            self.result[kind] = sum(
+                self.last[pid] - self.first[pid] for pid, found in self.kinds.items() if found == kind
+            )
 
 
 # Helpers for the driver -----------------------------------------------------------------------
@@ -371,32 +448,29 @@ def allied_server(environment: dict[str, str], log_path: Path) -> Iterator[tuple
                 process.wait(timeout=10)
             # granian's workers may outlive the main process by a moment; they are in its group.
             for _ in range(50):
-                if not _proc_cpu(lambda comm, session: session == process.pid):
+                if not session_alive(process.pid):
                     break
                 time.sleep(0.1)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def api_point(url: str, setup_path: Path, clients: int, args: argparse.Namespace, probe: CpuProbe) -> dict[str, Any]:
+def api_point(url: str, setup_path: Path, clients: int, args: argparse.Namespace, cpu: CpuSampler) -> dict[str, Any]:
     options = ["--clients", str(clients), "--duration", str(args.duration), "--warmup", str(args.warmup)]
     options += ["--max-requests", str(args.max_requests)]
-    before = probe.snapshot()
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, __file__, "_loadgen", "--url", url, "--setup", str(setup_path), *options],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=args.warmup + args.duration + 120,
-    )
-    after = probe.snapshot()
+    with cpu:
+        result = subprocess.run(
+            [sys.executable, __file__, "_loadgen", "--url", url, "--setup", str(setup_path), *options],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=args.warmup + args.duration + 120,
+        )
     if result.returncode != 0:
         raise RuntimeError(f"the load generator failed:\n{result.stdout}{result.stderr}")
     point: dict[str, Any] = json.loads(result.stdout)
-    # CPU seconds over the whole point (warm-up included): server, PostgreSQL, the machine.
-    point["cpu"] = {key: after[key] - before[key] for key in before}
-    point["cpu"].update(elapsed=time.monotonic() - started, loadgen=point["loadgen_cpu_s"])
+    # CPU seconds over the whole point (warm-up included).
+    point["cpu"] = cpu.result | {"client": point["loadgen_cpu_s"]}
     return point
 
 
@@ -460,11 +534,17 @@ VALUES ('received', '', 'received', '{{"channel": "api"}}', '{actor}', now(), :o
   ('allocated', 'received', 'allocated', '{{}}', '{actor}', now(), :order_id, :org);
 INSERT INTO core_domainevent (type, aggregate_type, aggregate_id, payload, occurred_at, organization_id)
 VALUES ('order.created', 'orders.order', :order_id,
-  jsonb_build_object('id', :order_id::bigint, 'channel', 'api', 'status', 'allocated',
-    'lines', jsonb_build_array(jsonb_build_object('product', :p1::bigint, 'quantity', :q1::int),
-                               jsonb_build_object('product', :p2::bigint, 'quantity', :q2::int),
-                               jsonb_build_object('product', :p3::bigint, 'quantity', :q3::int))),
-  now(), :org);
+    jsonb_build_object('id', :order_id::bigint, 'channel', 'api', 'status', 'allocated',
+      'lines', jsonb_build_array(jsonb_build_object('product', :p1::bigint, 'quantity', :q1::int),
+                                 jsonb_build_object('product', :p2::bigint, 'quantity', :q2::int),
+                                 jsonb_build_object('product', :p3::bigint, 'quantity', :q3::int))),
+    now(), :org),
+  ('inventory.level_changed', 'inventory.stock', :p1, jsonb_build_object('product_id', :p1::bigint,
+    'on_hand', :h1::int, 'reserved', :r1::int + :q1::int, 'cause', 'order.allocated'), now(), :org),
+  ('inventory.level_changed', 'inventory.stock', :p2, jsonb_build_object('product_id', :p2::bigint,
+    'on_hand', :h2::int, 'reserved', :r2::int + :q2::int, 'cause', 'order.allocated'), now(), :org),
+  ('inventory.level_changed', 'inventory.stock', :p3, jsonb_build_object('product_id', :p3::bigint,
+    'on_hand', :h3::int, 'reserved', :r3::int + :q3::int, 'cause', 'order.allocated'), now(), :org);
 COMMIT;
 """
 
@@ -529,6 +609,8 @@ def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: fl
     organizations = setup["organizations"]
     warehouse = setup["warehouse_id"]
     latencies: list[float] = []
+    completed_all = 0
+    cpu = time.thread_time()
     start = time.perf_counter() + warmup
     end = start + seconds
     while True:
@@ -604,16 +686,36 @@ def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: fl
         )
         connection.execute(
             "INSERT INTO core_domainevent (type, aggregate_type, aggregate_id, payload, occurred_at, organization_id)"
-            " VALUES ('order.created', 'orders.order', ?, ?, ?, ?)",
-            (
+            " VALUES ('order.created', 'orders.order', ?, ?, ?, ?)"
+            + ", ('inventory.level_changed', 'inventory.stock', ?, ?, ?, ?)"
+            * 3,
+            [
                 str(order_id),
                 json.dumps({"id": order_id, "status": "allocated", "lines": [[p, q] for p, _, q in products]}),
                 now,
                 org,
-            ),
+                *(
+                    v
+                    for pid, _, q in products
+                    for v in (
+                        str(pid),
+                        json.dumps(
+                            {
+                                "product_id": pid,
+                                "on_hand": balances[pid][0],
+                                "reserved": balances[pid][1] + q,
+                                "cause": "order.allocated",
+                            }
+                        ),
+                        now,
+                        org,
+                    )
+                ),
+            ],
         )
         connection.execute("COMMIT")
         done = time.perf_counter()
+        completed_all += 1
         if done >= start:
             latencies.append(done - began)
     connection.close()
@@ -624,6 +726,8 @@ def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: fl
         "per_second": len(latencies) / seconds,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
+        "completed_all": completed_all,
+        "client_cpu_s": time.thread_time() - cpu,
     }
 
 
@@ -651,9 +755,9 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> dict[str,
         script = work / "order.sql"
         script.write_text(pgbench_script(setup))
         with allied_server(environment, work / f"server-{kind}.log") as (url, server_pid):
-            probe = CpuProbe(server_session=server_pid)
+            database = BENCH_DB if kind == "postgresql" else None
             for clients in args.clients:
-                api = api_point(url, setup_path, clients, args, probe)
+                api = api_point(url, setup_path, clients, args, CpuSampler(server_pid, database))
                 print(
                     f"   API      {clients:>3} clients: {api['per_second']:7.0f} orders/s"
                     f"  p50 {api['p50_ms']:7.1f} ms  p99 {api['p99_ms']:7.1f} ms  non-201 {api['not_201']}",
@@ -661,19 +765,15 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> dict[str,
                 )
                 if api["sample_error"]:
                     print(f"            first error: {api['sample_error']}", flush=True)
-                before, started = probe.snapshot(), time.monotonic()
-                children = resource.getrusage(resource.RUSAGE_CHILDREN)
-                own = resource.getrusage(resource.RUSAGE_SELF)
-                if kind == "postgresql":
-                    ceiling = pgbench_point(BENCH_DB, script, clients, args.ceiling_duration, work)
-                    client_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-                    client_cpu = cpu_seconds(client_usage) - cpu_seconds(children)
-                else:
-                    ceiling = sqlite_ceiling(var_dir / "bench.sqlite3", setup, args.sqlite_ceiling_duration, 1)
-                    client_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu_seconds(own)
-                after = probe.snapshot()
-                ceiling["cpu"] = {key: after[key] - before[key] for key in before}
-                ceiling["cpu"].update(elapsed=time.monotonic() - started, client=client_cpu, server=0.0)
+                children = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
+                with CpuSampler(None, database) as cpu:
+                    if kind == "postgresql":
+                        ceiling = pgbench_point(BENCH_DB, script, clients, args.ceiling_duration, work)
+                        client_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN)) - children
+                    else:
+                        ceiling = sqlite_ceiling(var_dir / "bench.sqlite3", setup, args.sqlite_ceiling_duration, 1)
+                        client_cpu = ceiling["client_cpu_s"]
+                ceiling["cpu"] = cpu.result | {"client": client_cpu, "server": 0.0}
                 label = f"{clients:>3} clients" if kind == "postgresql" else "  1 thread "
                 print(
                     f"   ceiling  {label}: {ceiling['per_second']:7.0f} orders/s"
@@ -687,13 +787,19 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> dict[str,
     return outcome
 
 
-def cpu_seconds(usage: resource.struct_rusage) -> float:
-    return usage.ru_utime + usage.ru_stime
+def source_version() -> str:
+    def git(*command: str) -> str:
+        result = subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True, check=False)
+        return result.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" with uncommitted changes in src/" if git("status", "--porcelain", "src") else "")
 
 
 def print_report(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> None:
     cores = os.cpu_count() or 1
     print()
+    print(f"Allied at {source_version()}, {time.strftime('%Y-%m-%d %H:%M')}.")
     print(
         f"Order intake: {args.duration} s per API point after {args.warmup} s warm-up;"
         f" ceiling {args.ceiling_duration} s (pgbench), {args.sqlite_ceiling_duration} s (sqlite3, one thread),"
@@ -718,9 +824,10 @@ def print_report(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> No
             )
     print()
     print("CPU per order over each point (from /proc; API points include their warm-up). 'Client' is the load")
-    print("generator (API) or pgbench / the sqlite3 loop (ceiling); 'other' is everything else on the machine.")
+    print("generator (API) or pgbench / the sqlite3 loop (ceiling); 'other work' is everything else on the")
+    print("machine (other sessions' tests, the driver), in cores kept busy on average.")
     print()
-    print("| database | clients | path | server ms | PostgreSQL ms | client ms | other ms | machine busy |")
+    print("| database | clients | path | server ms | PostgreSQL ms | client ms | other work, cores | machine busy |")
     print("|---|---|---|---|---|---|---|---|")
     for outcome in outcomes:
         for point in outcome["points"]:
@@ -733,7 +840,7 @@ def print_report(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> No
                 print(
                     f"| {outcome['database']} | {point['clients']} | {path} | {cpu['server'] * 1000 / orders:.2f}"
                     f" | {cpu['postgres'] * 1000 / orders:.2f} | {client * 1000 / orders:.2f}"
-                    f" | {other * 1000 / orders:.2f} | {busy:.0%} |"
+                    f" | {other / cpu['elapsed']:.2f} | {busy:.0%} |"
                 )
 
 

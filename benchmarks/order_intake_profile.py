@@ -18,6 +18,7 @@ import json
 import os
 import pstats
 import random
+import re
 import secrets
 import shutil
 import subprocess
@@ -31,31 +32,91 @@ from typing import Any
 from order_intake import POSTGRES_URL, drop_bench_database, load_data, order_body, postgres_admin
 
 PROFILE_DB = "allied_bench_profile"
+ROOT = Path(__file__).resolve().parent.parent
 
-# Stages of the request, by the function whose cumulative time stands for it.
+# Stages of the request, each by the function whose cumulative time stands for it (absent ones are skipped).
 STAGES = [
-    ("the whole request (test Client)", "django/test/client.py", "post"),
-    ("WSGI handler + middleware + view", "django/core/handlers/base.py", "get_response"),
-    ("ninja: the operation (auth, parse, view, render)", "ninja/operation.py", "run"),
-    ("auth: API key lookup + last-use", "allied/accounts/api_auth.py", "authenticate"),
-    ("ninja: body parse + pydantic validation", "ninja/operation.py", "_get_values"),
-    ("the view orders_create", "allied/orders/api.py", "orders_create"),
-    ("  order_create (the service)", "allied/orders/services.py", "order_create"),
-    ("    _validate (product lookup)", "allied/orders/services.py", "_validate"),
-    ("    default_warehouse", "allied/inventory/selectors.py", "default_warehouse"),
-    ("    _allocate (lock + 3 updates)", "allied/orders/services.py", "_allocate"),
-    ("    order_domain_event", "allied/orders/events.py", "order_domain_event"),
-    ("  access_order (re-read for the answer)", "allied/orders/selectors.py", "access_order"),
-    ("ninja: response validation + JSON", "ninja/operation.py", "_result_to_response"),
-    ("transaction commit", "django/db/backends/base/base.py", "commit"),
-    ("SQL: cursor.execute (all statements)", "django/db/backends/utils.py", "execute"),
-    ("SQL: psycopg execute (the driver and the server)", "psycopg/cursor.py", "execute"),
-    ("SQL: ORM compile (as_sql)", "django/db/models/sql/compiler.py", "as_sql"),
+    ("the request through the WSGI handler and middleware", "django/core/handlers/base.py", "get_response"),
+    ("  auth: API key lookup + last-use", "allied/accounts/api_auth.py", "authenticate"),
+    ("  ninja: body parse + pydantic validation", "ninja/operation.py", "_get_values"),
+    ("  the view orders_create", "allied/orders/api.py", "orders_create"),
+    ("    order_create (the service, until commit)", "allied/orders/services.py", "order_create"),
+    ("      _validate (product lookup)", "allied/orders/services.py", "_validate"),
+    ("      default_warehouse", "allied/inventory/selectors.py", "default_warehouse"),
+    ("      stock_for_update (check + lock)", "allied/inventory/locks.py", "stock_for_update"),
+    ("      Order.save (savepoint + insert)", "django/db/models/base.py", "save"),
+    ("      bulk_create (lines, ledger, events)", "django/db/models/query.py", "bulk_create"),
+    ("      stock_move (one UPDATE per line)", "allied/inventory/services.py", "stock_move"),
+    ("      stock_levels_changed", "allied/inventory/events.py", "stock_levels_changed"),
+    ("      order_domain_event", "allied/orders/events.py", "order_domain_event"),
+    ("    commit", "django/db/backends/base/base.py", "commit"),
+    ("    access_order (re-read for the answer)", "allied/orders/selectors.py", "access_order"),
+    ("  ninja: response validation + JSON", "ninja/operation.py", "_result_to_response"),
+    ("every SQL statement: Django cursor.execute", "django/db/backends/utils.py", "execute"),
+    ("  of which psycopg execute (driver + server)", "psycopg/cursor.py", "execute"),
+    ("ORM: QuerySet.first() (API key, existing order, warehouse)", "django/db/models/query.py", "first"),
+    ("ORM: SQL compilation (compiler.as_sql)", "django/db/models/sql/compiler.py", "as_sql"),
     ("ORM: Model.__init__", "django/db/models/base.py", "__init__"),
 ]
 
+DRIVER_BUILTINS = ("psycopg", "sqlite3", "select", "poll", "socket", "recv", "send", "wait")
+
+# Own time by where the code lives, first match wins.
+PACKAGES = [
+    (
+        "Django ORM: query building and SQL compilation",
+        (
+            "django/db/models/sql/",
+            "django/db/models/expressions",
+            "django/db/models/lookups",
+            "django/db/models/query_utils",
+            "django/db/models/fields/",
+            "django/utils/tree",
+            "django/utils/deconstruct",
+            "django/db/models/query.py",
+            "django/db/models/options",
+            "copy.py",
+        ),
+    ),
+    (
+        "Django ORM: model instances and save()",
+        ("django/db/models/base.py", "django/db/models/signals", "django/dispatch/"),
+    ),
+    ("database driver and waiting (psycopg, sqlite3, backends)", ("psycopg/", "django/db/backends/", "sqlite3")),
+    ("django-ninja and pydantic", ("ninja/", "pydantic")),
+    (
+        "Django request handling, middleware, test client",
+        (
+            "django/core/",
+            "django/middleware/",
+            "django/http/",
+            "django/test/",
+            "django/urls/",
+            "django/contrib/",
+            "django/utils/",
+            "django/conf/",
+            "allauth/",
+            "asgiref/",
+        ),
+    ),
+    ("Django transactions", ("django/db/transaction",)),
+    ("Allied code", ("src/allied/",)),
+    ("builtins (getattr, isinstance, str.join …, mostly called by the ORM)", ("~",)),
+]
+
+
+def summarize(sql: str, width: int = 150) -> str:
+    """One line per statement: column lists and long values elided."""
+    sql = " ".join(sql.split())
+    sql = re.sub(r"^SELECT (.*?) FROM ", "SELECT … FROM ", sql)
+    sql = re.sub(r'^INSERT INTO ("\w+") \(.*?\) (VALUES|SELECT \* FROM UNNEST)\b.*$', r"INSERT INTO \1 (…) \2 (…)", sql)
+    sql = re.sub(r"'\d{4}-\d\d-\d\d[ T][\d:.+]+'(::timestamptz)?", "<now>", sql)
+    return sql if len(sql) <= width else sql[: width - 1] + "…"
+
 
 def profile_database(kind: str, orders: int, work: Path) -> None:
+    for key in [key for key in os.environ if key.startswith("ALLIED_")]:
+        del os.environ[key]  # production mode, whatever the caller's environment says
     os.environ.update(
         ALLIED_DEBUG="0",
         ALLIED_SECRET_KEY=secrets.token_urlsafe(64)[:64],
@@ -103,8 +164,7 @@ def profile_database(kind: str, orders: int, work: Path) -> None:
     assert json.loads(response.content)["status"] == "allocated"
     print(f"\n== {kind}: {len(captured.captured_queries)} SQL statements for one order")
     for number, query in enumerate(captured.captured_queries, 1):
-        sql = " ".join(query["sql"].split())
-        print(f"{number:3}. {sql[:150]}{'…' if len(sql) > 150 else ''}")
+        print(f"{number:3}. {summarize(query['sql'])}")
 
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(orders):
@@ -122,17 +182,36 @@ def profile_database(kind: str, orders: int, work: Path) -> None:
         post()
     profiler.disable()
     stats = pstats.Stats(profiler)
-    print(f"\ncProfile, {orders} orders, cumulative time per order by stage (profiler overhead inflates it):")
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    print(f"\ncProfile of {orders} orders ({total / orders * 1000:.1f} ms per order under the profiler)")
+    print("\nCumulative time per order by stage:")
     entries = stats.stats  # type: ignore[attr-defined]
+    whole = None
     for label, path, name in STAGES:
         matching = [row for (file, _, func), row in entries.items() if file.endswith(path) and func == name]
-        total = sum(row[3] for row in matching)
-        calls = sum(row[1] for row in matching)
-        print(f"  {label:<50} {total / orders * 1000:7.2f} ms   ({calls / orders:.1f} calls)")
+        if not matching:
+            continue
+        cumulative = sum(row[3] for row in matching) / orders
+        whole = whole or cumulative
+        calls = sum(row[1] for row in matching) / orders
+        print(f"  {label:<55} {cumulative * 1000:7.2f} ms {cumulative / whole:6.1%}   {calls:5.1f} calls")
+    print("\nOwn time by package:")
+    buckets: dict[str, float] = {}
+    for (file, _, function), row in entries.items():
+        if file == "~" and any(word in function for word in DRIVER_BUILTINS):
+            file = "psycopg/"  # C functions of the drivers, waits on sockets
+        bucket = next((label for label, parts in PACKAGES if any(part in file for part in parts)), "other")
+        buckets[bucket] = buckets.get(bucket, 0.0) + row[2]
+    for bucket, seconds in sorted(buckets.items(), key=lambda item: -item[1]):
+        print(f"  {bucket:<70} {seconds / orders * 1000:7.2f} ms {seconds / total:6.1%}")
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(20)
-    print("\nTop 20 functions by own time:")
-    print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+    print("\nTop 15 functions by own time:")
+    lines = out.getvalue().splitlines()
+    start = next(index for index, line in enumerate(lines) if line.strip().startswith("ncalls"))
+    for line in lines[start:]:
+        if line.strip():
+            print(line.replace(str(Path(django.__file__).parent.parent) + "/", "").replace(str(ROOT) + "/", ""))
     connection.close()
 
 

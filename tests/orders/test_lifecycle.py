@@ -233,3 +233,17 @@ def test_an_order_with_nothing_allocated_cannot_be_split(partner_a, floor) -> No
 
     with pytest.raises(Conflict, match="nothing to ship now"), transaction.atomic():
         order_split_backorder(order=order, actor=SYSTEM)
+
+
+@pytest.mark.django_db
+def test_a_taken_order_number_is_drawn_again(partner_a, floor, monkeypatch) -> None:
+    ProductFactory(organization=partner_a, sku="TEE")
+    first = order_create(organization=partner_a, data=order_input(("TEE", 1)), actor=SYSTEM).order
+    numbers = iter([first.number, "FRSH-NMBR"])
+    monkeypatch.setattr("allied.orders.services.new_order_number", lambda: next(numbers))
+
+    second = order_create(organization=partner_a, data=order_input(("TEE", 1)), actor=SYSTEM)
+
+    assert second.created
+    assert second.order.number == "FRSH-NMBR"
+    assert Order.objects.count() == 2

@@ -102,6 +102,7 @@ def api_key_matching(raw_key: str) -> ApiKey | None:
     candidate = (
         ApiKey.objects.select_related("organization")
         .filter(prefix=parts[1], revoked_at__isnull=True, organization__is_active=True)
+        .order_by()
         .first()
     )
     if candidate is None or not hmac.compare_digest(candidate.key_hash, hash_secret(raw_key)):

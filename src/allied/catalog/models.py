@@ -27,7 +27,7 @@ class Product(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["organization", "sku"]
+        ordering = ["organization_id", "sku"]
         constraints = [models.UniqueConstraint(fields=["organization", "sku"], name="product_sku_unique_per_partner")]
 
     def __str__(self) -> str:

@@ -100,3 +100,15 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} on {self.hostname}:{self.pid}"
+
+
+def remember_related(instance: models.Model, related_name: str, objects: list[Any]) -> None:
+    """Let `instance.<related_name>.all()` answer with objects just written, without a query.
+
+    This fills the same cache `prefetch_related` fills, for rows a service has in hand.
+    """
+    related = getattr(instance, related_name).all()
+    related._result_cache = objects
+    related._prefetch_done = True
+    cache = {**getattr(instance, "_prefetched_objects_cache", {}), related_name: related}
+    instance._prefetched_objects_cache = cache  # type: ignore[attr-defined]

@@ -109,7 +109,7 @@ class ReturnLine(TenantModel):
     condition = models.CharField(max_length=12, choices=ReturnCondition.choices, blank=True)
 
     class Meta:
-        ordering = ["parcel_return", "id"]
+        ordering = ["parcel_return_id", "id"]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.sku}"

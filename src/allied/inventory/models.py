@@ -46,7 +46,7 @@ class Bin(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["warehouse", "code"]
+        ordering = ["warehouse_id", "code"]
         constraints = [models.UniqueConstraint(fields=["warehouse", "code"], name="bin_code_unique_per_warehouse")]
 
     def __str__(self) -> str:
@@ -62,7 +62,7 @@ class Stock(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["warehouse", "product"]
+        ordering = ["warehouse_id", "product_id"]
         constraints = [
             models.UniqueConstraint(fields=["product", "warehouse"], name="one_stock_row_per_product_warehouse"),
             models.CheckConstraint(
@@ -198,7 +198,7 @@ class InboundLine(TenantModel):
     damaged_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["inbound", "id"]
+        ordering = ["inbound_id", "id"]
         constraints = [models.UniqueConstraint(fields=["inbound", "product"], name="one_inbound_line_per_product")]
 
     def __str__(self) -> str:

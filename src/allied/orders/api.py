@@ -49,7 +49,9 @@ def orders_create(
             IdempotencyRecord.objects.create(
                 organization=actor.organization, key=idempotency_key, fingerprint=fingerprint, order=intake.order
             )
-    return Status(201 if intake.created else 200, access_order(actor, intake.order.pk))
+    if intake.created:
+        return Status(201, intake.order)  # answered from what was just written
+    return Status(200, access_order(actor, intake.order.pk))
 
 
 class OrderFilters(Schema):

@@ -15,6 +15,7 @@ from allied.accounts.models import Organization
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
 from allied.catalog.models import Product
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from allied.core.models import remember_related
 from allied.inventory.events import stock_levels_changed
 from allied.inventory.locks import stock_for_update
 from allied.inventory.models import BinKind, MoveReason, Stock, StockMove, Warehouse
@@ -200,9 +201,11 @@ def order_create(
     require(actor, ORDERS_MANAGE)
     if not actor.is_operator and actor.organization != organization:
         raise NotFound("No such organization.")
-    existing = Order.objects.filter(
-        organization=organization, channel=data.channel, external_id=data.external_id
-    ).first()
+    existing = (
+        Order.objects.filter(organization=organization, channel=data.channel, external_id=data.external_id)
+        .order_by()
+        .first()
+    )
     if existing is not None:
         return OrderIntake(existing, created=False)
     products = _validate(organization, data)
@@ -253,16 +256,27 @@ def order_create(
         notes=data.notes,
         tags=data.tags,
     )
-    try:
-        with transaction.atomic():
-            order.save(force_insert=True)
-    except IntegrityError:
-        # The same order arrived twice at the same moment; the first one won.
-        winner = Order.objects.get(organization=organization, channel=data.channel, external_id=data.external_id)
-        return OrderIntake(winner, created=False)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+            break
+        except IntegrityError:
+            # Either the same order arrived twice at the same moment (the first one won), or the
+            # random order number was taken: then draw another.
+            winner = Order.objects.filter(
+                organization=organization, channel=data.channel, external_id=data.external_id
+            ).first()
+            if winner is not None:
+                return OrderIntake(winner, created=False)
+            order.pk = None
+            order.number = new_order_number()
+    else:
+        raise Conflict("Could not give the order a unique number; send it again.")
     for line in lines:
         line.order = order
     OrderLine.objects.bulk_create(lines)
+    remember_related(order, "lines", lines)
     moves, changed = _reserve(order, stocks, takes, actor)
     StockMove.objects.bulk_create(moves)
     stock_levels_changed(changed, cause="order.allocated")
