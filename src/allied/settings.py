@@ -134,7 +134,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # Django's SQLite backend already turns foreign keys on for every connection.
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

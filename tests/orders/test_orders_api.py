@@ -5,6 +5,7 @@ from django.test import Client
 
 from allied.accounts.policy import Actor
 from allied.accounts.services import api_key_create
+from allied.core.models import DomainEvent
 from allied.inventory.models import Stock
 from allied.inventory.selectors import inventory_verify
 from allied.orders.models import Order
@@ -45,6 +46,12 @@ def test_create_order_allocates_and_returns_it(shop: Client) -> None:
     order = response.json()
     assert (order["status"], order["total"], order["cod_amount"]) == ("allocated", "3200.00", "3200.00")
     assert order["lines"][0]["allocated_quantity"] == 2
+    stored = Order.objects.get()
+    assert (stored.tags, stored.status, stored.lines.get().allocated_quantity) == (["eid"], "allocated", 2)
+    assert shop.get(f"/api/v1/orders/{order['id']}").json() | {"events": None} == order | {"events": None}
+    assert DomainEvent.objects.get(type="order.created").payload["lines"] == [
+        {"sku": "TEE", "quantity": 2, "allocated": 2}
+    ]
     levels = shop.get("/api/v1/inventory", {"sku": "TEE"}).json()["items"]
     assert levels == [
         {"sku": "TEE", "warehouse": "KHI-W1", "on_hand": 10, "reserved": 2, "quarantined": 0, "available": 8}

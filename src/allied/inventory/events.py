@@ -8,23 +8,26 @@ from allied.inventory.models import Stock
 
 def stock_levels_changed(stocks: Iterable[Stock], *, cause: str) -> None:
     """Record the new balances of these (locked, updated) stock rows, in one insert."""
-    DomainEvent.objects.bulk_create(
-        [
-            DomainEvent(
-                organization_id=stock.organization_id,
-                type="inventory.level_changed",
-                aggregate_type="inventory.stock",
-                aggregate_id=str(stock.pk),
-                payload={
-                    "product_id": stock.product_id,
-                    "warehouse_id": stock.warehouse_id,
-                    "on_hand": stock.on_hand,
-                    "reserved": stock.reserved,
-                    "quarantined": stock.quarantined,
-                    "available": stock.available,
-                    "cause": cause,
-                },
-            )
-            for stock in {stock.pk: stock for stock in stocks}.values()
-        ]
-    )
+    DomainEvent.objects.bulk_create(stock_level_events(stocks, cause=cause))
+
+
+def stock_level_events(stocks: Iterable[Stock], *, cause: str) -> list[DomainEvent]:
+    """One unsaved `inventory.level_changed` event per stock row, with its balances now."""
+    return [
+        DomainEvent(
+            organization_id=stock.organization_id,
+            type="inventory.level_changed",
+            aggregate_type="inventory.stock",
+            aggregate_id=str(stock.pk),
+            payload={
+                "product_id": stock.product_id,
+                "warehouse_id": stock.warehouse_id,
+                "on_hand": stock.on_hand,
+                "reserved": stock.reserved,
+                "quarantined": stock.quarantined,
+                "available": stock.available,
+                "cause": cause,
+            },
+        )
+        for stock in {stock.pk: stock for stock in stocks}.values()
+    ]

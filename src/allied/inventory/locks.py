@@ -9,25 +9,32 @@ from allied.catalog.models import Product
 from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, Warehouse
 
 
-def stock_for_update(*, warehouse: Warehouse, product_ids: Iterable[int]) -> dict[int, Stock]:
-    """Lock (creating when missing) the stock rows of these products in this warehouse."""
-    wanted = sorted(set(product_ids))
-    existing = set(
-        Stock.objects.filter(warehouse=warehouse, product_id__in=wanted).values_list("product_id", flat=True)
+def _lock_stock(warehouse: Warehouse, product_ids: list[int]) -> QuerySet[Stock]:
+    return (
+        Stock.objects.filter(warehouse=warehouse, product_id__in=product_ids)
+        .order_by("warehouse_id", "product_id")
+        .select_for_update(of=("self",))
     )
-    missing = [pid for pid in wanted if pid not in existing]
+
+
+def stock_for_update(*, warehouse: Warehouse, product_ids: Iterable[int]) -> dict[int, Stock]:
+    """Lock the stock rows of these products in this warehouse, creating missing ones.
+
+    Rows a product gets on first use are created and locked after the existing ones; two
+    transactions would have to create rows for the same products at the same moment, in another
+    order, to deadlock, and the database would then refuse one of them.
+    """
+    wanted = sorted(set(product_ids))
+    locked = {stock.product_id: stock for stock in _lock_stock(warehouse, wanted)}
+    missing = [pid for pid in wanted if pid not in locked]
     if missing:
         owners = dict(Product.objects.filter(pk__in=missing).values_list("pk", "organization_id"))
         Stock.objects.bulk_create(
             [Stock(product_id=pid, warehouse=warehouse, organization_id=owners[pid]) for pid in missing],
             ignore_conflicts=True,
         )
-    locked: QuerySet[Stock] = (
-        Stock.objects.filter(warehouse=warehouse, product_id__in=wanted)
-        .order_by("warehouse_id", "product_id")
-        .select_for_update(of=("self",))
-    )
-    return {stock.product_id: stock for stock in locked}
+        locked |= {stock.product_id: stock for stock in _lock_stock(warehouse, missing)}
+    return locked
 
 
 def bin_stock_for_update(*, product: Product, bins: Iterable[Bin]) -> dict[int, BinStock]:

@@ -95,6 +95,34 @@ def stock_move(
     if bin_stock is not None and bin_delta:
         BinStock.objects.filter(pk=bin_stock.pk).update(quantity=F("quantity") + bin_delta)
         bin_stock.quantity += bin_delta
+    return ledger_row(
+        stock,
+        reason=reason,
+        actor=actor,
+        reference=reference,
+        on_hand=on_hand,
+        reserved=reserved,
+        quarantined=quarantined,
+        bin_stock=bin_stock,
+        bin_delta=bin_delta,
+        note=note,
+    )
+
+
+def ledger_row(
+    stock: Stock,
+    *,
+    reason: str,
+    actor: Actor,
+    reference: Reference | None = None,
+    on_hand: int = 0,
+    reserved: int = 0,
+    quarantined: int = 0,
+    bin_stock: BinStock | None = None,
+    bin_delta: int = 0,
+    note: str = "",
+) -> StockMove:
+    """The ledger row for deltas already applied to `stock` (and `bin_stock`): balances after."""
     return StockMove(
         organization_id=stock.organization_id,
         product_id=stock.product_id,

@@ -4,6 +4,7 @@ from typing import Any
 
 from allied.accounts.policy import Actor
 from allied.core.events import domain_event_record
+from allied.core.models import DomainEvent
 from allied.orders.models import Order, OrderEvent
 
 
@@ -48,4 +49,15 @@ def timeline_event(
 def order_domain_event(order: Order, *, type: str, lines: list[Any] | None = None, **extra: Any) -> None:
     domain_event_record(
         type=type, organization=order.organization, aggregate=order, payload=order_payload(order, lines) | extra
+    )
+
+
+def order_domain_event_unsaved(order: Order, *, type: str, lines: list[Any] | None = None) -> DomainEvent:
+    """The same event as `order_domain_event`, not yet saved, for writing with other rows at once."""
+    return DomainEvent(
+        organization_id=order.organization_id,
+        type=type,
+        aggregate_type=order._meta.label_lower,
+        aggregate_id=str(order.pk),
+        payload=order_payload(order, lines),
     )
