@@ -169,7 +169,7 @@ def hand_over(page: Page, tracking_codes: list[str], shot: Callable[[str], None]
     expect(page.get_by_role("heading", name=f"{len(tracking_codes)} parcels scanned")).to_be_visible()
     shot("manifest")
     hand.click()
-    expect(page.get_by_role("status")).to_have_text(f"{len(tracking_codes)} parcel(s) handed over to {CARRIER}.")
+    expect(page.get_by_role("status")).to_have_text(f"{len(tracking_codes)} parcels handed over to {CARRIER}.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Handed over")
     shot("handed-over")
 
