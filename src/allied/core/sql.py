@@ -77,3 +77,13 @@ def model_row(instance: models.Model) -> dict[str, Any]:
         for field in instance._meta.concrete_fields
         if not field.primary_key
     }
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    """`%s, %s, %s` for an IN list of these values."""
+    return ", ".join(["%s"] * len(values))
+
+
+def lock_clause() -> str:
+    """`FOR UPDATE` where the database has row locks (SQLite locks the whole file for writes)."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""

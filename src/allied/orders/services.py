@@ -8,13 +8,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from allied.accounts.models import Organization
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
 from allied.catalog.models import Product
+from allied.catalog.selectors import products_by_sku
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.models import DomainEvent, remember_related
 from allied.core.sql import add_to_columns, insert_rows, model_row
@@ -117,6 +118,16 @@ def new_order_number() -> str:
     )
 
 
+def _existing_order_id(organization: Organization, data: OrderInput) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM orders_order WHERE organization_id = %s AND channel = %s AND external_id = %s",
+            [organization.pk, data.channel, data.external_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _validate(organization: Organization, data: OrderInput) -> dict[str, Product]:
     """Check every line and field, and raise once with all the problems."""
     errors: list[FieldError] = []
@@ -127,7 +138,7 @@ def _validate(organization: Organization, data: OrderInput) -> dict[str, Product
     if not data.lines:
         errors.append(FieldError("lines", "An order needs at least one line."))
     skus = [line.sku for line in data.lines]
-    products = {p.sku: p for p in Product.objects.filter(organization=organization, sku__in=skus)}
+    products = products_by_sku(organization.pk, skus)
     seen: set[str] = set()
     for index, line in enumerate(data.lines):
         product = products.get(line.sku)
@@ -204,13 +215,9 @@ def order_create(
     require(actor, ORDERS_MANAGE)
     if not actor.is_operator and actor.organization != organization:
         raise NotFound("No such organization.")
-    existing = (
-        Order.objects.filter(organization=organization, channel=data.channel, external_id=data.external_id)
-        .order_by()
-        .first()
-    )
+    existing = _existing_order_id(organization, data)
     if existing is not None:
-        return OrderIntake(existing, created=False)
+        return OrderIntake(Order.objects.get(pk=existing), created=False)
     products = _validate(organization, data)
     warehouse = warehouse or default_warehouse()
     lines = [
