@@ -2,13 +2,15 @@
 
 For PostgreSQL and SQLite, each on a fresh database: migrate, load 3 partners with 5,001 products
 (plenty of stock each), serve Allied in production mode (granian WSGI, 2 workers x 4 threads) and
-drive it from a separate load-generator process (httpx, one thread and one keep-alive connection
-per client) at 1, 16 and 64 concurrent clients; every order has 3 lines on products chosen
-uniformly. Right after each API point, the same transaction directly in the database, with no
+drive it with wrk (one keep-alive connection per client, at most 2 threads, order_intake.lua) at
+1, 16 and 64 concurrent clients; every order has a unique external id and 3 lines on products
+chosen uniformly, and the database is checked afterwards for one allocated order per answer.
+Right after each API point, the same transaction directly in the database, with no
 HTTP and no Django (pgbench at the same client count on PostgreSQL, the sqlite3 module in one
 thread on SQLite), on the same schema and data. Prints the table for docs/benchmarks.md:
 throughput, p50/p99 latency, the ceiling and the ratio, and where the CPU went per order.
-`order_intake_profile.py` shows where the time goes inside one order.
+`order_intake_profile.py` shows where the time goes inside one order. Needs wrk (Debian: `apt-get
+install wrk`; when it is missing and the script runs as root, it installs it).
 
     .venv/bin/python benchmarks/order_intake.py                      # the full run, about 3.5 minutes
     .venv/bin/python benchmarks/order_intake.py --duration 5 --warmup 1 --databases sqlite
@@ -38,7 +40,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,13 +132,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-# The load generator (a separate process) -------------------------------------------------------
+# The orders and the load generator (wrk) ------------------------------------------------------
 
 
-def order_body(external_id: str, skus: list[str], rng: random.Random) -> tuple[bytes, int]:
-    quantities = [rng.randint(1, 3) for _ in skus]
-    total = sum(quantities) * UNIT_PRICE + SHIPPING_FEE
-    body = {
+def order_document(external_id: str, lines: list[tuple[str, Any]], cod_amount: str) -> dict[str, Any]:
+    """The body of `POST /api/v1/orders`: the given lines (sku, quantity), cash on delivery."""
+    return {
         "external_id": external_id,
         "channel": "api",
         "recipient": {"name": "Hina Baig", "phone": "+92 300 1112233", "email": "hina@example.com"},
@@ -149,114 +149,99 @@ def order_body(external_id: str, skus: list[str], rng: random.Random) -> tuple[b
             "postcode": "75300",
             "country": "PK",
         },
-        "lines": [
-            {"sku": sku, "quantity": quantity, "unit_price": f"{UNIT_PRICE}.00"}
-            for sku, quantity in zip(skus, quantities, strict=True)
-        ],
+        "lines": [{"sku": sku, "quantity": quantity, "unit_price": f"{UNIT_PRICE}.00"} for sku, quantity in lines],
         "currency": "PKR",
         "shipping_fee": f"{SHIPPING_FEE}.00",
-        "payment": {"method": "cod", "cod_amount": f"{total}.00"},
+        "payment": {"method": "cod", "cod_amount": cod_amount},
     }
-    return json.dumps(body).encode(), total
 
 
-@dataclass
-class ClientStats:
-    latencies: list[float] = field(default_factory=list)
-    statuses: dict[str, int] = field(default_factory=dict)
-    not_allocated: int = 0
-    completed_all: int = 0
-    sample_error: str = ""
+def order_body(external_id: str, skus: list[str], rng: random.Random) -> tuple[bytes, int]:
+    quantities = [rng.randint(1, 3) for _ in skus]
+    total = sum(quantities) * UNIT_PRICE + SHIPPING_FEE
+    document = order_document(external_id, list(zip(skus, quantities, strict=True)), f"{total}.00")
+    return json.dumps(document).encode(), total
 
 
-def run_client(
-    number: int,
-    client: Any,
-    organizations: list[dict[str, Any]],
-    tag: str,
-    window: tuple[float, float],
-    limit: int,
-    stats: ClientStats,
-) -> None:
-    """One client: one keep-alive connection, one order after the other until the window closes."""
-    import httpx
-
-    rng = random.Random(f"{tag}-{number}")
-    start, end = window
-    for seq in range(limit):
-        if time.perf_counter() >= end:
-            break
-        organization = rng.choice(organizations)
-        body, _ = order_body(f"bench-{tag}-{number}-{seq}", rng.sample(organization["skus"], 3), rng)
-        headers = {"Authorization": f"Bearer {organization['key']}", "Content-Type": "application/json"}
-        began = time.perf_counter()
-        try:
-            response = client.post("/api/v1/orders", content=body, headers=headers)
-            status, content = str(response.status_code), response.content
-        except httpx.HTTPError as error:
-            status, content = type(error).__name__, str(error).encode()
-        done = time.perf_counter()
-        stats.completed_all += 1
-        if not start <= done <= end:
-            continue
-        stats.latencies.append(done - began)
-        stats.statuses[status] = stats.statuses.get(status, 0) + 1
-        if status != "201" and not stats.sample_error:
-            stats.sample_error = f"{status}: {content[:300]!r}"
-        elif status == "201" and b'"allocated"' not in content:
-            stats.not_allocated += 1
+WRK_SCRIPT = Path(__file__).with_name("order_intake.lua")
+WRK_TIMEOUT_S = 60  # an answer slower than this counts as a timeout and leaves the latency figures
 
 
-def generate_load(args: argparse.Namespace) -> dict[str, Any]:
-    """N threads, each with its own httpx.Client (threads cost about half the CPU per request of
-    httpx's asyncio client on this machine). Counts the answers that arrive inside the window."""
-    import ssl
+def lua_string(value: str) -> str:
+    """A Lua string literal (of printable ASCII, which is all the data file holds)."""
+    if not value.isascii() or not value.isprintable():
+        raise ValueError(f"not printable ASCII: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    import httpx
 
-    organizations = json.loads(Path(args.setup).read_text())["organizations"]
-    tag = uuid.uuid4().hex[:8]
-    tls = ssl.create_default_context()  # one context for all the clients: building one costs ~30 ms of CPU
-    clients = [httpx.Client(base_url=args.url, timeout=60.0, verify=tls) for _ in range(args.clients)]
-    stats = [ClientStats() for _ in range(args.clients)]
-    limit = max(1, args.max_requests // args.clients)  # a bound on the requests of the whole point
-    cpu_before = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF))
-    start = time.perf_counter() + args.warmup
-    window = (start, start + args.duration)
-    threads = [
-        threading.Thread(target=run_client, args=(n, clients[n], organizations, tag, window, limit, stats[n]))
-        for n in range(args.clients)
+def wrk_body_template() -> str:
+    """order_body's JSON as a Lua string.format template: external id, (sku, quantity) per line, COD total."""
+    marks = {"external_id": '"%s"', "sku": '"%s"', "quantity": "%d", "cod_amount": '"%d.00"'}
+    lines = [("@@sku@@", "@@quantity@@")] * LINES_PER_ORDER
+    text = json.dumps(order_document("@@external_id@@", lines, "@@cod_amount@@")).replace("%", "%%")
+    order = re.findall(r'"@@(\w+)@@"', text)
+    if order != ["external_id", *["sku", "quantity"] * LINES_PER_ORDER, "cod_amount"]:
+        raise RuntimeError(f"order_intake.lua fills external id, (sku, quantity) per line, COD total, not {order}")
+    return re.sub(r'"@@(\w+)@@"', lambda match: marks[match.group(1)], text)
+
+
+def wrk_data(setup: dict[str, Any]) -> str:
+    """The Lua file that order_intake.lua loads: the body template, the partners' keys and SKUs."""
+    partners = [
+        f"  {{key = {lua_string(o['key'])}, skus = {{{', '.join(lua_string(sku) for sku in o['skus'])}}}}},"
+        for o in setup["organizations"]
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu_before
-    for client in clients:
-        client.close()
-    latencies = sorted(latency for one in stats for latency in one.latencies)
-    statuses: dict[str, int] = {}
-    for one in stats:
-        for status, count in one.statuses.items():
-            statuses[status] = statuses.get(status, 0) + count
-    return {
-        "clients": args.clients,
-        "completed": len(latencies),
-        "completed_all": sum(one.completed_all for one in stats),
-        "per_second": len(latencies) / args.duration,
-        "p50_ms": percentile(latencies, 50) * 1000,
-        "p99_ms": percentile(latencies, 99) * 1000,
-        "statuses": statuses,
-        "not_201": sum(count for status, count in statuses.items() if status != "201"),
-        "not_allocated": sum(one.not_allocated for one in stats),
-        "sample_error": next((one.sample_error for one in stats if one.sample_error), ""),
-        "loadgen_cpu_s": cpu,
-    }
+    return "\n".join(
+        [
+            "return {",
+            f"  body = {lua_string(wrk_body_template())},",
+            f"  unit_price = {UNIT_PRICE}, shipping_fee = {SHIPPING_FEE}, lines = {LINES_PER_ORDER},",
+            "  partners = {",
+            *partners,
+            "  },",
+            "}",
+            "",
+        ]
+    )
 
 
-def cmd_loadgen(args: argparse.Namespace) -> int:
-    print(json.dumps(generate_load(args)))
-    return 0
+def ensure_wrk() -> str:
+    """wrk's path; installed with apt-get when missing and running as root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "wrk"]
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SystemExit(
+            "order_intake.py drives the server with wrk (https://github.com/wg/wrk), which is not installed:"
+            " `sudo apt-get install -y wrk` on Debian or Ubuntu (as root, this script installs it itself)."
+        )
+    print("-- wrk is missing: apt-get install -y wrk", flush=True)
+    environment = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    result = subprocess.run(install, env=environment, capture_output=True, text=True, check=False)
+    if result.returncode != 0:  # the package lists may be missing or stale
+        subprocess.run(["apt-get", "update"], env=environment, capture_output=True, check=False)
+        result = subprocess.run(install, env=environment, capture_output=True, text=True, check=False)
+    found = shutil.which("wrk")
+    if result.returncode != 0 or not found:
+        raise SystemExit(f"could not install wrk ({' '.join(install)}):\n{result.stdout}{result.stderr}")
+    return found
+
+
+def wrk_run(wrk: str, url: str, data: Path, clients: int, seconds: int, run: str) -> dict[str, Any]:
+    """One wrk run: `clients` keep-alive connections on at most 2 threads for `seconds`. Every order's
+    external id is bench-<run>-<thread>-<n>. The script's done() prints the figures as JSON."""
+    threads = 2 if clients % 2 == 0 else 1  # wrk gives each thread clients // threads connections
+    command = [wrk, "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", f"{WRK_TIMEOUT_S}s"]
+    command += ["-s", str(WRK_SCRIPT), f"{url}/api/v1/orders", "--", str(data), run, str(random.randrange(2**31))]
+    result = subprocess.run(
+        command, capture_output=True, text=True, errors="replace", check=False, timeout=seconds + 120
+    )
+    line = next((line for line in result.stdout.splitlines() if line.startswith("RESULT ")), None)
+    if result.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    figures: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    return figures
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -455,23 +440,79 @@ def allied_server(environment: dict[str, str], log_path: Path) -> Iterator[tuple
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def api_point(url: str, setup_path: Path, clients: int, args: argparse.Namespace, cpu: CpuSampler) -> dict[str, Any]:
-    options = ["--clients", str(clients), "--duration", str(args.duration), "--warmup", str(args.warmup)]
-    options += ["--max-requests", str(args.max_requests)]
+def orders_written(connection: Any, tag: str) -> dict[str, tuple[int, int]]:
+    """An API point's orders in the database, per wrk run (external ids bench-<tag><run>-...):
+    run -> (orders, allocated ones). `connection`: psycopg (autocommit) or sqlite3."""
+    prefix = f"bench-{tag}"  # hex: safe to inline
+    rows = connection.execute(
+        f"SELECT substr(external_id, {len(prefix) + 1}, 1), count(*),"
+        " sum(CASE WHEN status = 'allocated' THEN 1 ELSE 0 END)"
+        f" FROM orders_order WHERE external_id LIKE '{prefix}%' GROUP BY 1"
+    ).fetchall()
+    return {run: (int(orders), int(allocated)) for run, orders, allocated in rows}
+
+
+def wait_for_orders(connection: Any, tag: str, expected: int, settle: float = 2.0) -> dict[str, tuple[int, int]]:
+    """wrk stops without waiting for the answers in flight, and the server still writes those orders:
+    wait until every request sent has its order, or until the count has not moved for `settle` s."""
+    last, since = -1, time.monotonic()
+    while True:
+        written = orders_written(connection, tag)
+        total = sum(orders for orders, _ in written.values())
+        if total >= expected:
+            return written
+        if total != last:
+            last, since = total, time.monotonic()
+        elif time.monotonic() - since >= settle:
+            return written
+        time.sleep(0.1)
+
+
+def api_point(
+    wrk: str, url: str, data: Path, connection: Any, clients: int, args: argparse.Namespace, cpu: CpuSampler
+) -> dict[str, Any]:
+    """A warm-up wrk run, then the measured one, then the orders still in flight; the CPU over all of it.
+    Checks in the database that every answered request wrote one order, and that all are allocated."""
+    tag = uuid.uuid4().hex[:8]
+    phases = {"w": args.warmup, "m": args.duration} if args.warmup else {"m": args.duration}
+    children = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
     with cpu:
-        result = subprocess.run(
-            [sys.executable, __file__, "_loadgen", "--url", url, "--setup", str(setup_path), *options],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=args.warmup + args.duration + 120,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(f"the load generator failed:\n{result.stdout}{result.stderr}")
-    point: dict[str, Any] = json.loads(result.stdout)
-    # CPU seconds over the whole point (warm-up included).
-    point["cpu"] = cpu.result | {"client": point["loadgen_cpu_s"]}
-    return point
+        runs = {run: wrk_run(wrk, url, data, clients, seconds, f"bench-{tag}{run}") for run, seconds in phases.items()}
+        # wrk 4.1 builds one request more than it sends, to check the script before the run.
+        written = wait_for_orders(connection, tag, sum(run["sent"] - 1 for run in runs.values()))
+    wrk_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN)) - children
+    problems = []
+    for run, figures in runs.items():
+        orders, allocated = written.get(run, (0, 0))
+        label = "warm-up" if run == "w" else "measured run"
+        failed = figures["connect_errors"] + figures["read_errors"] + figures["write_errors"] + figures["timeouts"]
+        if figures["not_201"] or failed:
+            problems.append(f"{label}: {figures['not_201']} answers not 201, {failed} socket errors or timeouts")
+        if not figures["requests"] <= orders <= figures["sent"]:
+            problems.append(f"{label}: {orders} orders written for {figures['requests']} answers")
+        if allocated != orders:
+            problems.append(f"{label}: {orders - allocated} of {orders} orders not allocated")
+    measured = runs["m"]
+    if not measured["requests"]:
+        problems.append("no answers")
+    return {
+        "clients": clients,
+        "completed": measured["requests"],
+        "completed_all": sum(orders for orders, _ in written.values()),  # for the CPU per order
+        "per_second": measured["requests"] / (measured["duration_us"] / 1e6),
+        "p50_ms": measured["p50_us"] / 1000,
+        "p99_ms": measured["p99_us"] / 1000,
+        "errors": sum(
+            run[key]
+            for run in runs.values()
+            for key in ("not_201", "connect_errors", "read_errors", "write_errors", "timeouts")
+        ),
+        "sample_error": next((run["sample_error"] for run in runs.values() if run["sample_error"]), ""),
+        "problems": problems,
+        "wrk": runs,
+        "orders_written": written,
+        "cpu": cpu.result | {"client": wrk_cpu},  # CPU seconds over the whole point, warm-up included
+    }
 
 
 # The database ceiling ------------------------------------------------------------------------
@@ -734,7 +775,7 @@ def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: fl
 # The driver ------------------------------------------------------------------------------------
 
 
-def bench_database(kind: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def bench_database(kind: str, args: argparse.Namespace, work: Path, wrk: str) -> dict[str, Any]:
     """Each client count: the API point, then at once the ceiling point, so both see the same machine."""
     var_dir = work / f"var-{kind}"
     var_dir.mkdir()
@@ -754,15 +795,27 @@ def bench_database(kind: str, args: argparse.Namespace, work: Path) -> dict[str,
         setup = json.loads(setup_path.read_text())
         script = work / "order.sql"
         script.write_text(pgbench_script(setup))
-        with allied_server(environment, work / f"server-{kind}.log") as (url, server_pid):
+        wrk_data_path = work / f"wrk-{kind}.lua"
+        wrk_data_path.write_text(wrk_data(setup))
+        with contextlib.ExitStack() as stack:
+            if kind == "postgresql":
+                import psycopg
+
+                connection: Any = stack.enter_context(psycopg.connect(database_url, autocommit=True))
+            else:
+                connection = sqlite3.connect(var_dir / "bench.sqlite3", isolation_level=None)
+                stack.callback(connection.close)
+            url, server_pid = stack.enter_context(allied_server(environment, work / f"server-{kind}.log"))
             database = BENCH_DB if kind == "postgresql" else None
             for clients in args.clients:
-                api = api_point(url, setup_path, clients, args, CpuSampler(server_pid, database))
+                api = api_point(wrk, url, wrk_data_path, connection, clients, args, CpuSampler(server_pid, database))
                 print(
                     f"   API      {clients:>3} clients: {api['per_second']:7.0f} orders/s"
-                    f"  p50 {api['p50_ms']:7.1f} ms  p99 {api['p99_ms']:7.1f} ms  non-201 {api['not_201']}",
+                    f"  p50 {api['p50_ms']:7.1f} ms  p99 {api['p99_ms']:7.1f} ms  errors {api['errors']}",
                     flush=True,
                 )
+                for problem in api["problems"]:
+                    print(f"            {problem}", flush=True)
                 if api["sample_error"]:
                     print(f"            first error: {api['sample_error']}", flush=True)
                 children = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
@@ -804,11 +857,11 @@ def print_report(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> No
         f"Order intake: {args.duration} s per API point after {args.warmup} s warm-up;"
         f" ceiling {args.ceiling_duration} s (pgbench), {args.sqlite_ceiling_duration} s (sqlite3, one thread),"
         " each right after its API point;"
-        f" {cores} cores shared by load generator, server and database."
+        f" {cores} cores shared by load generator (wrk), server and database."
     )
     print()
     print(
-        "| database | clients | Allied orders/s | p50 ms | p99 ms | non-201 "
+        "| database | clients | Allied orders/s | p50 ms | p99 ms | errors "
         "| ceiling orders/s | ceiling p50 ms | ceiling p99 ms | Allied / ceiling |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -819,13 +872,13 @@ def print_report(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> No
             ratio = api["per_second"] / ceiling["per_second"]
             print(
                 f"| {outcome['database']} | {point['clients']} | {api['per_second']:,.0f} | {api['p50_ms']:.1f}"
-                f" | {api['p99_ms']:.1f} | {api['not_201']} | {ceiling['per_second']:,.0f}{label}"
+                f" | {api['p99_ms']:.1f} | {api['errors']} | {ceiling['per_second']:,.0f}{label}"
                 f" | {ceiling['p50_ms']:.2f} | {ceiling['p99_ms']:.2f} | {ratio:.1%} |"
             )
     print()
-    print("CPU per order over each point (from /proc; API points include their warm-up). 'Client' is the load")
-    print("generator (API) or pgbench / the sqlite3 loop (ceiling); 'other work' is everything else on the")
-    print("machine (other sessions' tests, the driver), in cores kept busy on average.")
+    print("CPU per order over each point (from /proc; API points include their warm-up and the orders in flight")
+    print("when wrk stops). 'Client' is wrk (API) or pgbench / the sqlite3 loop (ceiling); 'other work' is")
+    print("everything else on the machine (other sessions' tests, the driver), in cores kept busy on average.")
     print()
     print("| database | clients | path | server ms | PostgreSQL ms | client ms | other work, cores | machine busy |")
     print("|---|---|---|---|---|---|---|---|")
@@ -833,7 +886,7 @@ def print_report(outcomes: list[dict[str, Any]], args: argparse.Namespace) -> No
         for point in outcome["points"]:
             for path, measured in (("API", point["api"]), ("ceiling", point["ceiling"])):
                 cpu = measured["cpu"]
-                client = cpu.get("client", cpu.get("loadgen", 0.0))
+                client = cpu["client"]
                 orders = max(1, measured.get("completed_all", measured["completed"]))
                 other = cpu["machine"] - cpu["server"] - cpu["postgres"] - client
                 busy = cpu["machine"] / (cpu["elapsed"] * cores)
@@ -867,10 +920,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     outcomes = []
     try:
+        wrk = ensure_wrk()
         if args.wait_quiet:
             wait_for_quiet_machine(args.wait_quiet)
         for kind in args.databases:
-            outcomes.append(bench_database(kind, args, work))
+            outcomes.append(bench_database(kind, args, work, wrk))
         print_report(outcomes, args)
         (work / "results.json").write_text(json.dumps(outcomes, indent=2))
         if args.save:
@@ -881,10 +935,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         (outcome["database"], point["clients"])
         for outcome in outcomes
         for point in outcome["points"]
-        if point["api"]["not_201"] or point["api"]["not_allocated"] or not point["api"]["completed"]
+        if point["api"]["problems"]
     ]
     if bad:
-        print(f"\nFAILED: errors, unallocated orders or no orders at {bad}; these figures do not count.")
+        print(f"\nFAILED: errors, missing or unallocated orders, or no orders at {bad}; these figures do not count.")
     return 1 if bad else 0
 
 
@@ -893,15 +947,8 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("_load", help=argparse.SUPPRESS)
     p.add_argument("--output", required=True)
-    p = sub.add_parser("_loadgen", help=argparse.SUPPRESS)
-    p.add_argument("--url", required=True)
-    p.add_argument("--setup", required=True)
-    p.add_argument("--clients", type=int, required=True)
-    p.add_argument("--duration", type=float, required=True)
-    p.add_argument("--warmup", type=float, required=True)
-    p.add_argument("--max-requests", type=int, required=True)
     parser.add_argument("--duration", type=int, default=15, help="measured seconds per API point (default 15)")
-    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds before each API point (default 3)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds before each API point (default 3)")
     parser.add_argument("--ceiling-duration", type=int, default=15, help="seconds per ceiling point (default 15)")
     parser.add_argument(
         "--clients", type=lambda s: [int(n) for n in s.split(",")], default=[1, 16, 64], help="default 1,16,64"
@@ -915,13 +962,10 @@ def main() -> int:
     parser.add_argument(
         "--wait-quiet", type=float, default=60, help="wait up to this long for other work to pause (default 60)"
     )
-    parser.add_argument("--max-requests", type=int, default=200_000, help="bound on the requests of one point")
     parser.add_argument("--save", help="also write the raw results as JSON to this file")
     args = parser.parse_args()
     if args.command == "_load":
         return cmd_load(args)
-    if args.command == "_loadgen":
-        return cmd_loadgen(args)
     return cmd_bench(args)
 
 
