@@ -23,6 +23,7 @@ def test_order_intake_through_the_api_stays_lean(partner_a, floor, stock_in, api
 
     assert response.status_code == 201
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    # key, existing order, products, warehouse, stock lock, then one INSERT or UPDATE per table written
-    assert len(statements) <= 13, statements
-    assert statements.count("SELECT") == 5
+    # key, its organization, existing order, products, warehouse, stock lock; then one INSERT or
+    # UPDATE per table written, inside the request's transaction (a savepoint under the test)
+    assert statements.count("SELECT") == 6, statements
+    assert len(statements) <= 14, statements
