@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Required, TypedDict, Unpack
 
 from django.db import transaction
 from django.db.models import F
@@ -65,24 +66,27 @@ def availability_announce(warehouse: Warehouse, product_ids: Iterable[int]) -> N
             listener(warehouse, ids)
 
 
-def stock_move(
-    stock: Stock,
-    *,
-    reason: str,
-    actor: Actor,
-    reference: Reference | None = None,
-    on_hand: int = 0,
-    reserved: int = 0,
-    quarantined: int = 0,
-    bin_stock: BinStock | None = None,
-    bin_delta: int = 0,
-    note: str = "",
-) -> StockMove:
+class StockChange(TypedDict, total=False):
+    """What a ledger row records: why, for what, by whom, and the deltas."""
+
+    reason: Required[str]
+    actor: Required[Actor]
+    reference: Reference | None
+    on_hand: int
+    reserved: int
+    quarantined: int
+    bin_stock: BinStock | None
+    bin_delta: int
+    note: str
+
+
+def stock_move(stock: Stock, **change: Unpack[StockChange]) -> StockMove:
     """Apply deltas to rows the caller has locked, with F(), and build the ledger row (not saved).
 
     Callers save the returned moves with `StockMove.objects.bulk_create`, so an order of many
     lines costs one insert for its ledger.
     """
+    on_hand, reserved, quarantined = change.get("on_hand", 0), change.get("reserved", 0), change.get("quarantined", 0)
     if on_hand or reserved or quarantined:
         Stock.objects.filter(pk=stock.pk).update(
             on_hand=F("on_hand") + on_hand,
@@ -92,55 +96,34 @@ def stock_move(
         stock.on_hand += on_hand
         stock.reserved += reserved
         stock.quarantined += quarantined
+    bin_stock, bin_delta = change.get("bin_stock"), change.get("bin_delta", 0)
     if bin_stock is not None and bin_delta:
         BinStock.objects.filter(pk=bin_stock.pk).update(quantity=F("quantity") + bin_delta)
         bin_stock.quantity += bin_delta
-    return ledger_row(
-        stock,
-        reason=reason,
-        actor=actor,
-        reference=reference,
-        on_hand=on_hand,
-        reserved=reserved,
-        quarantined=quarantined,
-        bin_stock=bin_stock,
-        bin_delta=bin_delta,
-        note=note,
-    )
+    return ledger_row(stock, **change)
 
 
-def ledger_row(
-    stock: Stock,
-    *,
-    reason: str,
-    actor: Actor,
-    reference: Reference | None = None,
-    on_hand: int = 0,
-    reserved: int = 0,
-    quarantined: int = 0,
-    bin_stock: BinStock | None = None,
-    bin_delta: int = 0,
-    note: str = "",
-) -> StockMove:
+def ledger_row(stock: Stock, **change: Unpack[StockChange]) -> StockMove:
     """The ledger row for deltas already applied to `stock` (and `bin_stock`): balances after."""
+    bin_stock, reference = change.get("bin_stock"), change.get("reference")
     return StockMove(
         organization_id=stock.organization_id,
         product_id=stock.product_id,
         warehouse_id=stock.warehouse_id,
         bin_id=bin_stock.bin_id if bin_stock is not None else None,
-        reason=reason,
-        on_hand_delta=on_hand,
-        reserved_delta=reserved,
-        quarantined_delta=quarantined,
-        bin_delta=bin_delta,
+        reason=change["reason"],
+        on_hand_delta=change.get("on_hand", 0),
+        reserved_delta=change.get("reserved", 0),
+        quarantined_delta=change.get("quarantined", 0),
+        bin_delta=change.get("bin_delta", 0),
         on_hand_after=stock.on_hand,
         reserved_after=stock.reserved,
         quarantined_after=stock.quarantined,
         bin_quantity_after=bin_stock.quantity if bin_stock is not None else None,
         reference_type=reference.type if reference else "",
         reference_id=reference.id if reference else "",
-        note=note[:300],
-        actor_label=actor.label[:200],
+        note=change.get("note", "")[:300],
+        actor_label=change["actor"].label[:200],
     )
 
 
