@@ -66,7 +66,7 @@ def load_data(organizations: int = ORGANIZATIONS, products: int = PRODUCTS) -> d
     """Partners with products, stock and an API key each, and one warehouse. Needs django.setup()."""
     from decimal import Decimal
 
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from allied.accounts.models import Organization
     from allied.accounts.policy import Actor
@@ -120,6 +120,10 @@ def load_data(organizations: int = ORGANIZATIONS, products: int = PRODUCTS) -> d
                     "contiguous": [p.pk for p in made] == list(range(first, first + len(made))),
                 }
             )
+    # Statistics as a database in service has them (autovacuum would gather them in a while):
+    # PostgreSQL plans the prepared statements of the intake once, with the statistics of that moment.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return setup
 
 

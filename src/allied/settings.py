@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "allied.core.middleware.ApiRequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Requests to the REST API (/api/) skip from here to the view: the rest is for pages.
+    "allied.core.middleware.ApiShortcutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -99,9 +102,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allied.accounts.middleware.ActiveMembershipMiddleware",
     "allied.accounts.middleware.RequireMfaMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allied.core.middleware.DomainErrorPageMiddleware",
+    "allied.core.middleware.ApiShortcutExitMiddleware",
 ]
 
 ROOT_URLCONF = "allied.urls"
@@ -140,6 +143,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": int(os.environ.get("ALLIED_SQLITE_BUSY_TIMEOUT", "20")),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Only the lean statements of the hot path are prepared (allied.core.sql, server-side
+            # binding); the ORM binds on the client. Their plans do not depend on the values, so
+            # plan them once. A pooler in front must support prepared statements (PgBouncer >= 1.21).
+            "prepare_threshold": 5,
+            "options": "-c plan_cache_mode=force_generic_plan",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: rate limits must hold across processes, so the fallback is the database.

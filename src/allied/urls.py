@@ -11,6 +11,7 @@ from allied.orders import views as orders
 from allied.website import views as website
 
 urlpatterns = [
+    path("api/v1/", api.urls),  # first: integrations call it most, and patterns are tried in order
     path("", website.home, name="website_home"),
     path("healthz", healthz, name="healthz"),
     path("home/", accounts.home, name="home"),
@@ -97,7 +98,6 @@ urlpatterns = [
     # Shared actions, reached from both areas
     path("team/members/<int:membership_id>/", accounts.membership_update, name="membership_update"),
     path("team/invitations/<int:invitation_id>/cancel/", accounts.invitation_cancel, name="invitation_cancel"),
-    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
 

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from allied.accounts.models import ApiKey, Invitation, Membership, Organization, User
 from allied.accounts.policy import AUDIT_VIEW, ORGANIZATIONS_VIEW_ALL, Actor, actor_can, require
 from allied.accounts.roles import OrganizationKind
+from allied.core import sql
 from allied.core.errors import NotFound
 from allied.core.models import AuditEntry
 
@@ -99,29 +100,23 @@ def api_key_matching(raw_key: str) -> ApiKey | None:
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
-    # Plain SQL: every API call starts here, and compiling the ORM query cost more than running it.
-    candidate = next(
-        iter(
-            ApiKey.objects.raw(
-                "SELECT k.id, k.organization_id, k.name, k.prefix, k.key_hash, k.scopes, k.last_used_at, k.revoked_at"
-                " FROM accounts_apikey k JOIN accounts_organization o ON o.id = k.organization_id"
-                " WHERE k.prefix = %s AND k.revoked_at IS NULL AND o.is_active",
-                [parts[1]],
-            )
-        ),
-        None,
+    # Lean SQL (core/sql.py): every API call starts here, and compiling the ORM query cost more than running it.
+    rows = sql.fetch(
+        f"SELECT {', '.join('k.' + name for name in _KEY_COLUMNS)}, {', '.join('o.' + name for name in _ORG_COLUMNS)}"  # noqa: S608
+        " FROM accounts_apikey k JOIN accounts_organization o ON o.id = k.organization_id"
+        " WHERE k.prefix = %s AND k.revoked_at IS NULL AND o.is_active",
+        [parts[1]],
     )
-    if candidate is None or not hmac.compare_digest(candidate.key_hash, hash_secret(raw_key)):
+    if not rows or not hmac.compare_digest(rows[0][_KEY_HASH], hash_secret(raw_key)):
         return None
-    candidate.organization = next(
-        iter(
-            Organization.objects.raw(
-                "SELECT id, name, slug, kind, is_active, created_at FROM accounts_organization WHERE id = %s",
-                [candidate.organization_id],
-            )
-        )
-    )
-    return candidate
+    api_key = sql.instance(ApiKey, _KEY_COLUMNS, rows[0][: len(_KEY_COLUMNS)])
+    api_key.organization = sql.instance(Organization, _ORG_COLUMNS, rows[0][len(_KEY_COLUMNS) :])
+    return api_key
+
+
+_KEY_COLUMNS = ("id", "organization_id", "name", "prefix", "key_hash", "scopes", "last_used_at", "revoked_at")
+_KEY_HASH = _KEY_COLUMNS.index("key_hash")
+_ORG_COLUMNS = ("id", "name", "slug", "kind", "is_active", "created_at")
 
 
 def audit_entries_visible_to(actor: Actor, filters: dict[str, Any]) -> QuerySet[AuditEntry]:

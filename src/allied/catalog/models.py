@@ -9,6 +9,11 @@ from allied.core.models import TenantModel
 class Product(TenantModel):
     """A partner's stock-keeping unit. The SKU is unique within the partner."""
 
+    # No index of its own: the (organization, sku) unique index serves lookups by partner, and a
+    # second one tempts PostgreSQL's one plan for the intake's prepared lookup into reading them all.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     barcodes = models.JSONField(default=list, blank=True)

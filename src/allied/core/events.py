@@ -1,10 +1,13 @@
 """Domain events: one row per business fact, written in the same transaction as the fact."""
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.db import models
 
 from allied.core.models import DomainEvent
+from allied.core.sql import Insert, Statement
 
 
 def domain_event_record(
@@ -17,3 +20,21 @@ def domain_event_record(
         aggregate_id=str(aggregate.pk),
         payload=payload,
     )
+
+
+class EventRow(NamedTuple):
+    """A domain event as a row, for the lean intake path that writes many tables at once."""
+
+    organization_id: int
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+_EVENTS_INSERT = Insert(DomainEvent, EventRow._fields)
+
+
+def domain_events_insert(rows: Sequence[EventRow]) -> Statement:
+    return _EVENTS_INSERT.of(rows)

@@ -3,21 +3,22 @@ transactions that need the same rows wait for each other instead of deadlocking.
 
 from collections.abc import Iterable
 
-from django.db.models.query import RawQuerySet
-
 from allied.catalog.models import Product
-from allied.core.sql import lock_clause, placeholders
+from allied.core import sql
 from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, Warehouse
 
+_STOCK_COLUMNS = ("id", "organization_id", "product_id", "warehouse_id", "on_hand", "reserved", "quarantined")
 
-def _lock_stock(warehouse: Warehouse, product_ids: list[int]) -> RawQuerySet[Stock]:
-    # Plain SQL: this lock is on every order's path, and compiling the ORM query cost more than running it.
-    return Stock.objects.raw(
-        "SELECT id, organization_id, product_id, warehouse_id, on_hand, reserved, quarantined"  # noqa: S608
-        f" FROM inventory_stock WHERE warehouse_id = %s AND product_id IN ({placeholders(product_ids)})"
-        f" ORDER BY product_id{lock_clause()}",
-        [warehouse.pk, *product_ids],
+
+def _lock_stock(warehouse: Warehouse, product_ids: list[int]) -> list[Stock]:
+    # Lean SQL: this lock is on every order's path (core/sql.py).
+    condition = sql.any_of("product_id", product_ids, "bigint")
+    rows = sql.fetch(
+        f"SELECT {', '.join(_STOCK_COLUMNS)} FROM inventory_stock"  # noqa: S608
+        f" WHERE warehouse_id = %s AND {condition.sql} ORDER BY product_id{sql.lock_clause()}",
+        [warehouse.pk, *condition.params],
     )
+    return [sql.instance(Stock, _STOCK_COLUMNS, row) for row in rows]
 
 
 def stock_for_update(*, warehouse: Warehouse, product_ids: Iterable[int]) -> dict[int, Stock]:

@@ -2,6 +2,7 @@ from django.db.models import F, Q, QuerySet, Sum
 
 from allied.accounts.policy import INVENTORY_VIEW, Actor, require
 from allied.catalog.models import Product
+from allied.core import sql
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, StockMove, Warehouse
 
@@ -11,14 +12,11 @@ def warehouses_active() -> QuerySet[Warehouse]:
 
 
 def default_warehouse() -> Warehouse:
-    """AES's main warehouse (the first active one by code); on every order's path, so plain SQL."""
-    warehouse = next(
-        iter(Warehouse.objects.raw("SELECT id, code FROM inventory_warehouse WHERE is_active ORDER BY code LIMIT 1")),
-        None,
-    )
-    if warehouse is None:
+    """AES's main warehouse (the first active one by code); on every order's path, so lean SQL."""
+    rows = sql.fetch("SELECT id, code FROM inventory_warehouse WHERE is_active ORDER BY code LIMIT 1", [])
+    if not rows:
         raise Conflict("AES has no active warehouse yet; an administrator must add one.")
-    return warehouse
+    return sql.instance(Warehouse, ("id", "code"), rows[0])
 
 
 def stock_levels_visible_to(actor: Actor, *, sku: str = "", warehouse_code: str = "") -> QuerySet[Stock]:

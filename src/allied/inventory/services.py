@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Required, TypedDict, Unpack
 
 from django.db import transaction
@@ -14,6 +14,7 @@ from allied.accounts.policy import INVENTORY_MANAGE, Actor, require
 from allied.catalog.models import Product
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.events import domain_event_record
+from allied.core.sql import AddTo, Insert, Statement
 from allied.inventory.errors import InsufficientStock
 from allied.inventory.events import stock_levels_changed
 from allied.inventory.locks import (
@@ -125,6 +126,60 @@ def ledger_row(stock: Stock, **change: Unpack[StockChange]) -> StockMove:
         note=change.get("note", "")[:300],
         actor_label=change["actor"].label[:200],
     )
+
+
+_ADD_TO_RESERVED = AddTo(Stock, ("reserved",))
+_RESERVATION_LEDGER = Insert(
+    StockMove,
+    (
+        "organization_id",
+        "product_id",
+        "warehouse_id",
+        "reason",
+        "reserved_delta",
+        "on_hand_after",
+        "reserved_after",
+        "quarantined_after",
+        "reference_type",
+        "reference_id",
+        "actor_label",
+        "at",
+    ),
+)
+
+
+def stock_reserve_statements(
+    takes: list[tuple[Stock, int]], *, reference: Reference, actor: Actor, at: datetime
+) -> list[Statement]:
+    """`stock_move(stock, reason=RESERVE, reserved=n)` for many locked rows, as two statements
+    (one UPDATE, one ledger INSERT) for the order intake to send with its own writes."""
+    if not takes:
+        return []
+    label = actor.label[:200]
+    for stock, quantity in takes:
+        stock.reserved += quantity
+    return [
+        _ADD_TO_RESERVED.of([(stock.pk, (quantity,)) for stock, quantity in takes]),
+        _RESERVATION_LEDGER.of(
+            [
+                (
+                    stock.organization_id,
+                    stock.product_id,
+                    stock.warehouse_id,
+                    MoveReason.RESERVE.value,
+                    quantity,
+                    stock.on_hand,
+                    stock.reserved,
+                    stock.quarantined,
+                    reference.type,
+                    reference.id,
+                    label,
+                    at,
+                )
+                for stock, quantity in takes
+            ]
+        ),
+    ]
 
 
 def dock_of(warehouse: Warehouse, kind: str) -> Bin:

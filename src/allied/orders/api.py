@@ -6,13 +6,12 @@ from django.http import HttpRequest
 from ninja import Header, Query, Router, Schema, Status
 
 from allied.accounts.policy import ORDERS_MANAGE, require
-from allied.core.errors import Conflict, FieldError
 from allied.core.pagination import paginate_by_id
 from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
-from allied.orders.models import IdempotencyRecord, Order
+from allied.orders.models import Order
 from allied.orders.schemas import CancelIn, OrderCreateSchema, OrderDetailOut, OrderOut, OrderPageOut
 from allied.orders.selectors import access_order, orders_visible_to
-from allied.orders.services import order_cancel, order_create, order_input_from
+from allied.orders.services import order_cancel, order_input_from, order_take_in
 
 router = Router(tags=["Orders"])
 
@@ -33,22 +32,12 @@ def orders_create(
     returns the first order with 200 instead of creating another. Needs `orders:write`."""
     actor = request.auth  # type: ignore[attr-defined]
     require(actor, ORDERS_MANAGE)
-    fingerprint = hashlib.sha256(request.body).hexdigest()
-    with transaction.atomic(durable=True):
-        if idempotency_key:
-            record = IdempotencyRecord.objects.filter(organization=actor.organization, key=idempotency_key).first()
-            if record is not None:
-                if record.fingerprint != fingerprint:
-                    raise Conflict(
-                        "This Idempotency-Key was used for a different request.",
-                        errors=[FieldError("Idempotency-Key", "Use a new key for a new order.", "key_reused")],
-                    )
-                return Status(200, access_order(actor, record.order_id))
-        intake = order_create(organization=actor.organization, data=order_input_from(payload), actor=actor)
-        if idempotency_key:
-            IdempotencyRecord.objects.create(
-                organization=actor.organization, key=idempotency_key, fingerprint=fingerprint, order=intake.order
-            )
+    intake = order_take_in(
+        actor=actor,
+        data=order_input_from(payload),
+        idempotency_key=idempotency_key or "",
+        fingerprint=hashlib.sha256(request.body).hexdigest() if idempotency_key else "",
+    )
     if intake.created:
         return Status(201, intake.order)  # answered from what was just written
     return Status(200, access_order(actor, intake.order.pk))

@@ -1,10 +1,10 @@
 """Recorders for the order timeline and the order domain events."""
 
+from datetime import datetime
 from typing import Any
 
 from allied.accounts.policy import Actor
-from allied.core.events import domain_event_record
-from allied.core.models import DomainEvent
+from allied.core.events import EventRow, domain_event_record
 from allied.orders.models import Order, OrderEvent
 
 
@@ -52,12 +52,8 @@ def order_domain_event(order: Order, *, type: str, lines: list[Any] | None = Non
     )
 
 
-def order_domain_event_unsaved(order: Order, *, type: str, lines: list[Any] | None = None) -> DomainEvent:
-    """The same event as `order_domain_event`, not yet saved, for writing with other rows at once."""
-    return DomainEvent(
-        organization_id=order.organization_id,
-        type=type,
-        aggregate_type=order._meta.label_lower,
-        aggregate_id=str(order.pk),
-        payload=order_payload(order, lines),
+def order_event_row(order: Order, *, type: str, at: datetime, lines: list[Any] | None = None) -> EventRow:
+    """The same event as `order_domain_event`, as a row for the lean intake path."""
+    return EventRow(
+        order.organization_id, type, order._meta.label_lower, str(order.pk), order_payload(order, lines), at
     )

@@ -36,6 +36,11 @@ class PaymentMethod(models.TextChoices):
 class Order(TenantModel):
     """An order from any channel; (channel, external id) identifies it, so re-sending never duplicates."""
 
+    # No index of its own: the (organization, channel, external id) unique index and the
+    # (organization, status, id) index start with it.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     external_id = models.CharField(max_length=100)
     number = models.CharField(max_length=20, unique=True)

@@ -8,33 +8,33 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from allied.accounts.models import Organization
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
-from allied.catalog.models import Product
-from allied.catalog.selectors import products_by_sku
+from allied.core import sql
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from allied.core.models import DomainEvent, remember_related
-from allied.core.sql import add_to_columns, insert_rows, model_row
-from allied.inventory.events import stock_level_events, stock_levels_changed
+from allied.core.events import domain_events_insert
+from allied.core.models import remember_related
+from allied.core.sql import Insert
+from allied.inventory.events import stock_level_event_rows, stock_levels_changed
 from allied.inventory.locks import stock_for_update
 from allied.inventory.models import BinKind, MoveReason, Stock, StockMove, Warehouse
-from allied.inventory.selectors import default_warehouse
 from allied.inventory.services import (
     Reference,
     availability_announce,
     dock_of,
-    ledger_row,
     stock_move,
     stock_put_back,
+    stock_reserve_statements,
     stock_take_from_bins,
 )
-from allied.orders.events import order_domain_event, order_domain_event_unsaved, timeline_event
+from allied.orders.events import order_domain_event, order_event_row, timeline_event
 from allied.orders.locks import order_for_update
-from allied.orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
+from allied.orders.models import Channel, IdempotencyRecord, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
+from allied.orders.selectors import ProductForIntake, intake_lookup
 from allied.orders.state import check_transition
 
 NUMBER_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
@@ -118,17 +118,7 @@ def new_order_number() -> str:
     )
 
 
-def _existing_order_id(organization: Organization, data: OrderInput) -> int | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM orders_order WHERE organization_id = %s AND channel = %s AND external_id = %s",
-            [organization.pk, data.channel, data.external_id],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def _validate(organization: Organization, data: OrderInput) -> dict[str, Product]:
+def _validate(data: OrderInput, products: dict[str, ProductForIntake]) -> None:
     """Check every line and field, and raise once with all the problems."""
     errors: list[FieldError] = []
     if data.channel not in Channel.values:
@@ -137,8 +127,6 @@ def _validate(organization: Organization, data: OrderInput) -> dict[str, Product
         errors.append(FieldError("external_id", "Required: your own id for this order."))
     if not data.lines:
         errors.append(FieldError("lines", "An order needs at least one line."))
-    skus = [line.sku for line in data.lines]
-    products = products_by_sku(organization.pk, skus)
     seen: set[str] = set()
     for index, line in enumerate(data.lines):
         product = products.get(line.sku)
@@ -161,7 +149,6 @@ def _validate(organization: Organization, data: OrderInput) -> dict[str, Product
         errors.append(FieldError("delivery_window.end", "Must be after the start."))
     if errors:
         raise ValidationFailed("The order is not valid.", errors=errors)
-    return products
 
 
 def _take_available(warehouse: Warehouse, lines: list[OrderLine]) -> tuple[dict[int, Stock], dict[int, int]]:
@@ -203,6 +190,51 @@ def _status_after_allocation(lines: list[OrderLine]) -> str:
     return OrderStatus.ALLOCATED if all(not line.missing_quantity for line in lines) else OrderStatus.BACKORDERED
 
 
+_ORDER_INSERT = Insert(
+    Order,
+    (
+        "id",
+        "organization_id",
+        "warehouse_id",
+        "status",
+        "number",
+        "channel",
+        "external_id",
+        "recipient_name",
+        "recipient_phone",
+        "recipient_email",
+        "address_line1",
+        "address_line2",
+        "address_area",
+        "address_city",
+        "address_region",
+        "address_postcode",
+        "address_country",
+        "address_lat",
+        "address_lng",
+        "currency",
+        "subtotal",
+        "shipping_fee",
+        "total",
+        "payment_method",
+        "cod_amount",
+        "window_start",
+        "window_end",
+        "notes",
+        "tags",
+        "created_at",
+        "updated_at",
+    ),
+)
+_LINES_INSERT = Insert(
+    OrderLine,
+    ("organization_id", "order_id", "product_id", "sku", "name", "quantity", "unit_price", "allocated_quantity"),
+)
+_TIMELINE_INSERT = Insert(
+    OrderEvent, ("organization_id", "order_id", "type", "from_status", "to_status", "payload", "actor_label", "at")
+)
+
+
 @transaction.atomic(savepoint=False)
 def order_create(
     *, organization: Organization, data: OrderInput, actor: Actor, warehouse: Warehouse | None = None
@@ -210,20 +242,34 @@ def order_create(
     """Take in an order and reserve its stock at once; never oversells, never duplicates.
 
     The same (channel, external id) returns the existing order. Stock rows are locked in product
-    order, so concurrent orders queue for the same units instead of both taking them.
+    order, so concurrent orders queue for the same units instead of both taking them. This is the
+    platform's hottest path (docs/benchmarks.md): one statement reads what it needs, one locks
+    the stock, one writes every row (lean SQL, core/sql.py: the rows the ORM would write).
     """
     require(actor, ORDERS_MANAGE)
     if not actor.is_operator and actor.organization != organization:
         raise NotFound("No such organization.")
-    existing = _existing_order_id(organization, data)
-    if existing is not None:
-        return OrderIntake(Order.objects.get(pk=existing), created=False)
-    products = _validate(organization, data)
-    warehouse = warehouse or default_warehouse()
+    number = new_order_number()
+    lookup = intake_lookup(
+        organization_id=organization.pk,
+        channel=data.channel,
+        external_id=data.external_id.strip(),
+        number=number,
+        skus=[line.sku for line in data.lines],
+    )
+    if lookup.existing_order_id is not None:
+        return OrderIntake(Order.objects.get(pk=lookup.existing_order_id), created=False)
+    while lookup.number_taken and Order.objects.filter(number=number).exists():  # one in 10^12
+        number = new_order_number()
+    products = lookup.products
+    _validate(data, products)
+    warehouse = warehouse or lookup.default_warehouse
+    if warehouse is None:
+        raise Conflict("AES has no active warehouse yet; an administrator must add one.")
     lines = [
         OrderLine(
-            organization=organization,
-            product=products[line.sku],
+            organization_id=organization.pk,
+            product_id=products[line.sku].id,
             sku=line.sku,
             name=products[line.sku].name,
             quantity=line.quantity,
@@ -236,11 +282,13 @@ def order_create(
     for line in lines:
         line.allocated_quantity = takes.get(line.product_id, 0)
     subtotal = sum((line.unit_price * line.quantity for line in data.lines), Decimal("0"))
+    now = timezone.now()
     order = Order(
+        pk=lookup.next_order_id,
         organization=organization,
         warehouse=warehouse,
         status=_status_after_allocation(lines),
-        number=new_order_number(),
+        number=number,
         channel=data.channel,
         external_id=data.external_id.strip(),
         recipient_name=data.recipient_name,
@@ -265,64 +313,78 @@ def order_create(
         window_end=data.window_end,
         notes=data.notes,
         tags=data.tags,
+        created_at=now,
+        updated_at=now,
     )
-    # The intake writes go through lean multi-row SQL: this is the platform's hottest path
-    # (docs/benchmarks.md), and it writes exactly the rows the ORM would.
-    order.created_at = order.updated_at = now = timezone.now()
-    for _attempt in range(3):
-        inserted = insert_rows(Order, [model_row(order)], returning_id=True, skip_conflicts=True)
-        if inserted:
-            order.pk = inserted[0]
-            order._state.adding = False
-            break
-        # Either the same order arrived at the same moment (the first one won), or the random
-        # order number was taken: then draw another.
-        winner = (
-            Order.objects.filter(organization=organization, channel=data.channel, external_id=data.external_id)
-            .order_by()
-            .first()
-        )
-        if winner is not None:
-            return OrderIntake(winner, created=False)
-        order.number = new_order_number()
-    else:
-        raise Conflict("Could not give the order a unique number; send it again.")
     for line in lines:
         line.order = order
-    insert_rows(OrderLine, [model_row(line) for line in lines])
     remember_related(order, "lines", lines)
-    reference = Reference("order", str(order.pk))
-    add_to_columns(Stock, {stocks[product_id].pk: {"reserved": take} for product_id, take in takes.items()})
-    moves = []
-    for product_id, take in sorted(takes.items()):
-        stocks[product_id].reserved += take
-        move = ledger_row(
-            stocks[product_id], reason=MoveReason.RESERVE, actor=actor, reference=reference, reserved=take
-        )
-        move.at = now
-        moves.append(move)
-    insert_rows(StockMove, [model_row(move) for move in moves])
-    timeline = [
-        timeline_event(
-            order,
-            type="received",
-            actor=actor,
-            to_status=OrderStatus.RECEIVED,
-            payload={"channel": order.channel, "external_id": order.external_id},
-        ),
-        timeline_event(order, type=order.status, actor=actor, from_status=OrderStatus.RECEIVED, to_status=order.status),
-    ]
-    for step in timeline:
-        step.at = now
-    insert_rows(OrderEvent, [model_row(step) for step in timeline])
-    events = [
-        order_domain_event_unsaved(order, type="order.created", lines=lines),
-        *stock_level_events([stocks[product_id] for product_id in sorted(takes)], cause="order.allocated"),
-    ]
-    for event in events:
-        event.occurred_at = now
-    insert_rows(DomainEvent, [model_row(event) for event in events])
+    reserved = [(stocks[product_id], take) for product_id, take in sorted(takes.items())]
+    label = actor.label[:200]
+    # One statement on PostgreSQL. A concurrent twin (same channel and external id) or a taken
+    # order number breaks a unique constraint here: `order_take_in` then runs the intake again.
+    sql.run_together(
+        [
+            _ORDER_INSERT.of([tuple(getattr(order, name) for name in _ORDER_INSERT.names)]),
+            _LINES_INSERT.of([tuple(getattr(line, name) for name in _LINES_INSERT.names) for line in lines]),
+            *stock_reserve_statements(reserved, reference=Reference("order", str(order.pk)), actor=actor, at=now),
+            _TIMELINE_INSERT.of(
+                [
+                    (
+                        organization.pk,
+                        order.pk,
+                        "received",
+                        "",
+                        OrderStatus.RECEIVED.value,
+                        {"channel": order.channel, "external_id": order.external_id},
+                        label,
+                        now,
+                    ),
+                    (organization.pk, order.pk, order.status, OrderStatus.RECEIVED.value, order.status, {}, label, now),
+                ]
+            ),
+            domain_events_insert(
+                [
+                    order_event_row(order, type="order.created", lines=lines, at=now),
+                    *stock_level_event_rows([stock for stock, _ in reserved], cause="order.allocated", at=now),
+                ]
+            ),
+        ]
+    )
+    order._state.adding = False
     return OrderIntake(order, created=True)
+
+
+def order_take_in(*, actor: Actor, data: OrderInput, idempotency_key: str = "", fingerprint: str = "") -> OrderIntake:
+    """`order_create` in a transaction of its own, as the API takes orders in: a repeated
+    `Idempotency-Key` answers with its first order; a request that loses a race to the unique
+    constraints (its twin committed first) runs again and finds the twin."""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic(durable=True):
+                if idempotency_key:
+                    record = IdempotencyRecord.objects.filter(
+                        organization=actor.organization, key=idempotency_key
+                    ).first()
+                    if record is not None:
+                        if record.fingerprint != fingerprint:
+                            raise Conflict(
+                                "This Idempotency-Key was used for a different request.",
+                                errors=[FieldError("Idempotency-Key", "Use a new key for a new order.", "key_reused")],
+                            )
+                        return OrderIntake(Order.objects.get(pk=record.order_id), created=False)
+                intake = order_create(organization=actor.organization, data=data, actor=actor)
+                if idempotency_key:
+                    IdempotencyRecord.objects.create(
+                        organization=actor.organization,
+                        key=idempotency_key,
+                        fingerprint=fingerprint,
+                        order=intake.order,
+                    )
+                return intake
+        except IntegrityError:
+            continue
+    raise Conflict("The order could not be taken in for concurrent changes; send it again.")
 
 
 def order_allocate_backordered(*, order_id: int, actor: Actor) -> Order:
