@@ -50,6 +50,10 @@ def _is_postgresql(db: BaseDatabaseWrapper) -> bool:
     return db.vendor == "postgresql"
 
 
+def is_postgresql() -> bool:
+    return _is_postgresql(_connection())
+
+
 @cache
 def _prepared_cursor_class() -> type:
     from django.db.backends.postgresql.base import ServerBindingCursor  # imports psycopg

@@ -1,9 +1,9 @@
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -82,7 +82,19 @@ class OrderCreateSchema(Strict):
         return self
 
 
-class OrderLineOut(Schema):
+class Out(BaseModel):
+    """Output read from model instances by pydantic itself: quicker on the hottest answer (the
+    201 of an order intake) than ninja's Schema, which wraps every object it reads."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _all(related: Any) -> Any:
+    """A related manager (order.lines) as its list; prefetched or remembered rows cost no query."""
+    return list(related.all()) if hasattr(related, "all") else related
+
+
+class OrderLineOut(Out):
     sku: str
     name: str
     quantity: int
@@ -92,20 +104,20 @@ class OrderLineOut(Schema):
     packed_quantity: int
 
 
-class OrderEventOut(Schema):
+class OrderEventOut(Out):
     type: str
     from_status: str
     to_status: str
     at: datetime
 
 
-class OrderOut(Schema):
+class OrderOut(Out):
     id: int
     number: str = Field(examples=["KQ7M-2XPD"])
     channel: str
     external_id: str
     status: str = Field(examples=["allocated"])
-    warehouse: str = Field(alias="warehouse.code")
+    warehouse: str = Field(validation_alias=AliasPath("warehouse", "code"))
     recipient_name: str
     recipient_phone: str
     recipient_email: str
@@ -129,11 +141,11 @@ class OrderOut(Schema):
     carrier: str
     tracking_code: str
     created_at: datetime
-    lines: list[OrderLineOut]
+    lines: Annotated[list[OrderLineOut], BeforeValidator(_all)]
 
 
 class OrderDetailOut(OrderOut):
-    events: list[OrderEventOut]
+    events: Annotated[list[OrderEventOut], BeforeValidator(_all)]
 
 
 class OrderPageOut(Schema):

@@ -32,9 +32,8 @@ from allied.inventory.services import (
     stock_take_from_bins,
 )
 from allied.orders.events import order_domain_event, order_event_row, timeline_event
-from allied.orders.locks import order_for_update
+from allied.orders.locks import ProductForIntake, intake_for_update, order_for_update
 from allied.orders.models import Channel, IdempotencyRecord, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
-from allied.orders.selectors import ProductForIntake, intake_lookup
 from allied.orders.state import check_transition
 
 NUMBER_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
@@ -151,13 +150,17 @@ def _validate(data: OrderInput, products: dict[str, ProductForIntake]) -> None:
         raise ValidationFailed("The order is not valid.", errors=errors)
 
 
-def _take_available(warehouse: Warehouse, lines: list[OrderLine]) -> tuple[dict[int, Stock], dict[int, int]]:
-    """Lock the stock rows the lines need (in product order) and decide how many units each line
-    takes: as many as are available, up to what it misses."""
+def _take_available(
+    warehouse: Warehouse, lines: list[OrderLine], locked: dict[int, Stock] | None = None
+) -> tuple[dict[int, Stock], dict[int, int]]:
+    """Lock the stock rows the lines need (in product order; `locked`: rows already locked) and
+    decide how many units each line takes: as many as are available, up to what it misses."""
     needy = [line for line in lines if line.missing_quantity]
     if not needy:
         return {}, {}
-    stocks = stock_for_update(warehouse=warehouse, product_ids=[line.product_id for line in needy])
+    stocks = dict(locked or {})
+    if missing := {line.product_id for line in needy} - stocks.keys():
+        stocks |= stock_for_update(warehouse=warehouse, product_ids=missing)
     takes = {}
     for line in needy:
         take = min(line.missing_quantity, stocks[line.product_id].available)
@@ -243,19 +246,20 @@ def order_create(
 
     The same (channel, external id) returns the existing order. Stock rows are locked in product
     order, so concurrent orders queue for the same units instead of both taking them. This is the
-    platform's hottest path (docs/benchmarks.md): one statement reads what it needs, one locks
+    platform's hottest path (docs/benchmarks.md): one statement reads what it needs and locks
     the stock, one writes every row (lean SQL, core/sql.py: the rows the ORM would write).
     """
     require(actor, ORDERS_MANAGE)
     if not actor.is_operator and actor.organization != organization:
         raise NotFound("No such organization.")
     number = new_order_number()
-    lookup = intake_lookup(
+    lookup = intake_for_update(
         organization_id=organization.pk,
         channel=data.channel,
         external_id=data.external_id.strip(),
         number=number,
         skus=[line.sku for line in data.lines],
+        warehouse_id=warehouse.pk if warehouse is not None else None,
     )
     if lookup.existing_order_id is not None:
         return OrderIntake(Order.objects.get(pk=lookup.existing_order_id), created=False)
@@ -278,7 +282,7 @@ def order_create(
         for line in data.lines
     ]
     # Decide the allocation first, so the order and its lines are written once, in their final state.
-    stocks, takes = _take_available(warehouse, lines)
+    stocks, takes = _take_available(warehouse, lines, lookup.stocks)
     for line in lines:
         line.allocated_quantity = takes.get(line.product_id, 0)
     subtotal = sum((line.unit_price * line.quantity for line in data.lines), Decimal("0"))
