@@ -125,9 +125,14 @@ def load_data(organizations: int = ORGANIZATIONS, products: int = PRODUCTS) -> d
     # of that moment. The order tables stay never-analyzed: analyzed while empty, they would make
     # the planner read whole tables in a run that fills them with thousands of orders.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "ANALYZE accounts_organization, accounts_apikey, catalog_product, inventory_warehouse, inventory_stock"
-        )
+        for table in (
+            "accounts_organization",
+            "accounts_apikey",
+            "catalog_product",
+            "inventory_warehouse",
+            "inventory_stock",
+        ):
+            cursor.execute(f"ANALYZE {table}")
     return setup
 
 

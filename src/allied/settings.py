@@ -137,6 +137,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "allied.core.db.sqlite3"  # writers queue on a file lock
     DATABASES["default"]["OPTIONS"] = {
         # Django's SQLite backend already turns foreign keys on for every connection.
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
