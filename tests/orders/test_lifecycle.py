@@ -247,3 +247,27 @@ def test_a_taken_order_number_is_drawn_again(partner_a, floor, monkeypatch) -> N
     assert second.created
     assert second.order.number == "FRSH-NMBR"
     assert Order.objects.count() == 2
+
+
+def test_an_order_for_another_warehouse_reserves_that_warehouses_stock(partner_a, floor, stock_in) -> None:
+    from allied.inventory.models import BinKind
+    from allied.inventory.services import inbound_create, inbound_receive
+    from tests.inventory.factories import BinFactory, WarehouseFactory
+
+    tee = ProductFactory(organization=partner_a, sku="TEE")
+    stock_in(tee, 5)  # in the main warehouse (the first active one by code)
+    lahore = WarehouseFactory(code="LHE-W2", name="Lahore")
+    BinFactory(warehouse=lahore, code="DOCK-L", kind=BinKind.RECEIVING)
+    inbound = inbound_create(
+        organization=partner_a, warehouse=lahore, reference="ASN-LHE", lines=[(tee, 3)], actor=SYSTEM
+    )
+    inbound_receive(inbound=inbound, received={inbound.lines.get().pk: (3, 0)}, actor=SYSTEM)
+
+    in_lahore = order_create(organization=partner_a, data=order_input(("TEE", 2)), actor=SYSTEM, warehouse=lahore)
+    in_karachi = order_create(organization=partner_a, data=order_input(("TEE", 4)), actor=SYSTEM)
+
+    assert (in_lahore.order.warehouse, in_lahore.order.status) == (lahore, OrderStatus.ALLOCATED)
+    assert (in_karachi.order.warehouse, in_karachi.order.status) == (floor.warehouse, OrderStatus.ALLOCATED)
+    assert Stock.objects.get(product=tee, warehouse=lahore).reserved == 2
+    assert Stock.objects.get(product=tee, warehouse=floor.warehouse).reserved == 4
+    assert inventory_verify() == []
