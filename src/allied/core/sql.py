@@ -1,8 +1,8 @@
 """Lean SQL for the measured hot path (order intake, docs/benchmarks.md), not for everyday code.
 
 On PostgreSQL every statement here is prepared once per connection (server-side binding) and
-has one text whatever the number of rows (`unnest` of arrays, `= ANY(array)`), so the server
-plans it once; several writes go to the server as one statement (`run_together`). On SQLite,
+has one text whatever the number of rows (rows as one JSON document, lists as arrays), so it is
+planned once; several writes go to the server as one statement (`run_together`). On SQLite,
 where a statement costs no round trip, they run one by one and `sqlite3` caches them by text.
 Values are adapted as the ORM adapts them, so the rows are the ones `Model.save()` would write.
 """
@@ -84,7 +84,7 @@ def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return c.fetchall()
 
 
-def run(statement: Statement) -> list[tuple[Any, ...]]:
+def _run(statement: Statement) -> list[tuple[Any, ...]]:
     with cursor() as c:
         c.execute(statement.sql, statement.params)
         return c.fetchall() if c.description else []
@@ -104,7 +104,7 @@ def run_together(statements: Iterable[Statement]) -> None:
     *leading, last = statements
     clauses = ", ".join(f"w{index} AS ({statement.sql})" for index, statement in enumerate(leading))
     sql = f"WITH {clauses} {last.sql}" if leading else last.sql
-    run(Statement(sql, [value for statement in statements for value in statement.params]))
+    _run(Statement(sql, [value for statement in statements for value in statement.params]))
 
 
 def any_of(column: str, values: Sequence[Any], db_type: str) -> Statement:
@@ -127,11 +127,6 @@ def next_id(model: type[models.Model]) -> str:
 def lock_clause() -> str:
     """`FOR UPDATE` where the database has row locks (SQLite locks the whole file for writes)."""
     return " FOR UPDATE" if _connection().features.has_select_for_update else ""
-
-
-def placeholders(values: Sequence[Any]) -> str:
-    """`%s, %s, %s` for an IN list of these values."""
-    return ", ".join(["%s"] * len(values))
 
 
 @dataclass(frozen=True)
@@ -179,8 +174,6 @@ class Insert:
 
     model: type[models.Model]
     names: tuple[str, ...]
-    skip_conflicts: bool = False
-    returning_id: bool = False
 
     def of(self, rows: Sequence[Sequence[Any]]) -> Statement:
         db = _connection()
@@ -208,10 +201,6 @@ class Insert:
             row = "(" + ", ".join(["%s"] * (len(layout.given) + len(layout.defaulted))) + ")"
             sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(rows))}"  # noqa: S608
             params = [value for values in adapted for value in (*values, *layout.defaults)]
-        if self.skip_conflicts:
-            sql += " ON CONFLICT DO NOTHING"
-        if self.returning_id:
-            sql += f" RETURNING {db.ops.quote_name(str(self.model._meta.pk.column))}"  # type: ignore[union-attr]
         return Statement(sql, params)
 
 
