@@ -2,6 +2,7 @@
 keep the request id and the security headers."""
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -17,3 +18,10 @@ def test_api_calls_skip_the_page_middleware_and_keep_the_security_headers(partne
     assert not api.cookies
     for header in ("X-Request-ID", "X-Frame-Options", "X-Content-Type-Options", "Content-Security-Policy"):
         assert header in api, header
+
+
+def test_the_shortcut_without_its_exit_is_refused_at_start(settings) -> None:
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if not name.endswith("ApiShortcutExitMiddleware")]
+
+    with pytest.raises(ImproperlyConfigured, match="ApiShortcutExitMiddleware"):
+        Client().get("/")

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
 from allied.core.context import RequestContext, enter_request, leave_request, truncate_ip
@@ -95,8 +96,12 @@ class ApiShortcutMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        # Django builds the chain from the last middleware to the first, in one thread.
-        self.to_view: Callable[[HttpRequest], HttpResponse] = _chain_being_built.to_view
+        # Django builds the chain from the last middleware to the first, in one thread: the exit
+        # of this chain was built a moment ago.
+        to_view = _chain_being_built.__dict__.pop("to_view", None)
+        if to_view is None:
+            raise ImproperlyConfigured("ApiShortcutExitMiddleware must be the last entry of MIDDLEWARE.")
+        self.to_view: Callable[[HttpRequest], HttpResponse] = to_view
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(API_PREFIX):
