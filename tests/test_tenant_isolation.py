@@ -21,7 +21,7 @@ from allied.fulfillment.models import Carrier, Manifest, PickList, Return, Retur
 from allied.inventory.models import CycleCount, InboundShipment
 from allied.inventory.services import inbound_create
 from allied.orders.models import Order
-from allied.orders.services import order_create
+from allied.orders.services.intake import order_create
 from tests.catalog.factories import ProductFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input

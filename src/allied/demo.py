@@ -24,7 +24,7 @@ from allied.delivery.models import Hub, Rider, VehicleType
 from allied.inventory.models import Bin, BinKind, InboundShipment, Warehouse
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.models import Order
-from allied.orders.services import LineInput, OrderInput, order_create
+from allied.orders.services.intake import LineInput, OrderInput, order_create
 
 DEMO_PASSWORD = "allied-demo-2026"
 DEMO_SEED = 2026

@@ -19,7 +19,8 @@ from allied.fulfillment.services import (
 from allied.inventory.models import Stock
 from allied.inventory.selectors import inventory_verify
 from allied.orders.models import OrderStatus
-from allied.orders.services import order_create, order_pack, order_record_delivery
+from allied.orders.services.intake import order_create
+from allied.orders.services.lifecycle import order_pack, order_record_delivery
 from tests.catalog.factories import ProductFactory
 from tests.domain import refused
 from tests.orders.factories import order_input

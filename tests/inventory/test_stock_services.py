@@ -14,7 +14,7 @@ from allied.inventory.services import (
     stock_adjust,
     stock_put_away,
 )
-from allied.orders.services import order_create
+from allied.orders.services.intake import order_create
 from tests.catalog.factories import ProductFactory
 from tests.domain import refused
 from tests.orders.factories import order_input

@@ -2,7 +2,7 @@ from decimal import Decimal
 from itertools import count
 
 from allied.orders.models import Channel, PaymentMethod
-from allied.orders.services import LineInput, OrderInput
+from allied.orders.services.intake import LineInput, OrderInput
 
 _external_ids = count(1)
 

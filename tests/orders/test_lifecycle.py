@@ -10,9 +10,9 @@ from allied.core.worker import HeartbeatWorker
 from allied.inventory.models import Stock, StockMove
 from allied.inventory.selectors import inventory_verify
 from allied.orders.models import Order, OrderStatus, PaymentMethod
-from allied.orders.services import (
+from allied.orders.services.intake import order_create
+from allied.orders.services.lifecycle import (
     order_cancel,
-    order_create,
     order_hand_over,
     order_pack,
     order_pick,
@@ -240,7 +240,7 @@ def test_a_taken_order_number_is_drawn_again(partner_a, floor, monkeypatch) -> N
     ProductFactory(organization=partner_a, sku="TEE")
     first = order_create(organization=partner_a, data=order_input(("TEE", 1)), actor=SYSTEM).order
     numbers = iter([first.number, "FRSH-NMBR"])
-    monkeypatch.setattr("allied.orders.services.new_order_number", lambda: next(numbers))
+    monkeypatch.setattr("allied.orders.services.intake.new_order_number", lambda: next(numbers))
 
     second = order_create(organization=partner_a, data=order_input(("TEE", 1)), actor=SYSTEM)
 

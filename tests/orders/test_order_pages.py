@@ -3,7 +3,7 @@ import pytest
 from allied.accounts.roles import Role
 from allied.inventory.models import CountStatus, CycleCount, InboundShipment, Stock
 from allied.orders.models import Order, OrderStatus
-from allied.orders.services import order_create
+from allied.orders.services.intake import order_create
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import order_input
 

@@ -3,7 +3,8 @@ import pytest
 from allied.accounts.policy import Actor
 from allied.core.privacy import DataSubject, subject_erase, subject_export
 from allied.orders.models import Order
-from allied.orders.services import order_cancel, order_create
+from allied.orders.services.intake import order_create
+from allied.orders.services.lifecycle import order_cancel
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import order_input
 

@@ -19,12 +19,10 @@ from allied.inventory.models import Stock
 from allied.inventory.selectors import inventory_verify
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.models import OrderLine, OrderStatus
-from allied.orders.services import (
-    LineInput,
-    OrderInput,
+from allied.orders.services.intake import LineInput, OrderInput, order_create
+from allied.orders.services.lifecycle import (
     order_allocate_backordered,
     order_cancel,
-    order_create,
     order_hand_over,
     order_pack,
     order_pick,

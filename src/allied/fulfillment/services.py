@@ -29,7 +29,7 @@ from allied.inventory.models import BinKind, MoveReason, StockMove, Warehouse
 from allied.inventory.services import Reference, availability_announce, dock_of, stock_move, stock_put_back
 from allied.orders.locks import order_for_update
 from allied.orders.models import Order, OrderStatus
-from allied.orders.services import order_hand_over, order_mark_returned, order_pick, order_start_picking
+from allied.orders.services.lifecycle import order_hand_over, order_mark_returned, order_pick, order_start_picking
 
 DEFAULT_BATCH_SIZE = 10
 

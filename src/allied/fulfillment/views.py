@@ -41,7 +41,7 @@ from allied.fulfillment.services import (
 from allied.inventory.selectors import default_warehouse, inbound_shipments_visible_to
 from allied.orders.models import OrderStatus
 from allied.orders.selectors import access_order, access_order_by_code
-from allied.orders.services import order_pack
+from allied.orders.services.lifecycle import order_pack
 
 
 def _operator_page(request: HttpRequest) -> None:

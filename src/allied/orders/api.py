@@ -11,7 +11,8 @@ from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
 from allied.orders.models import Order
 from allied.orders.schemas import CancelIn, OrderCreateSchema, OrderDetailOut, OrderOut, OrderPageOut
 from allied.orders.selectors import access_order, orders_visible_to
-from allied.orders.services import order_cancel, order_input_from, order_take_in
+from allied.orders.services.intake import order_input_from, order_take_in
+from allied.orders.services.lifecycle import order_cancel
 
 router = Router(tags=["Orders"])
 

@@ -16,7 +16,7 @@ from allied.catalog.models import Product
 from allied.core.csv_upload import RowError, check_header, file_problem, read_csv_upload
 from allied.orders.models import Channel, Order
 from allied.orders.schemas import OrderCreateSchema
-from allied.orders.services import OrderInput, order_input_from
+from allied.orders.services.intake import OrderInput, order_input_from
 
 MAX_ORDER_ROWS = 5_000
 ORDER_COLUMNS = (

@@ -4,7 +4,7 @@ from django.tasks import task
 from allied.accounts.policy import Actor
 from allied.core.tasks import retrying
 from allied.inventory.models import Warehouse
-from allied.orders.services import order_allocate_backordered, orders_backordered_for
+from allied.orders.services.lifecycle import order_allocate_backordered, orders_backordered_for
 
 
 def enqueue_backorder_allocation(warehouse: Warehouse, product_ids: list[int]) -> None:

@@ -16,7 +16,8 @@ from allied.orders.forms import OrderImportForm
 from allied.orders.models import Channel, OrderStatus
 from allied.orders.order_csv import order_csv_parse
 from allied.orders.selectors import access_order, orders_visible_to
-from allied.orders.services import order_cancel, order_record_delivery, order_split_backorder, orders_import
+from allied.orders.services.intake import orders_import
+from allied.orders.services.lifecycle import order_cancel, order_record_delivery, order_split_backorder
 from allied.orders.state import CANCELLABLE
 
 

@@ -1,0 +1,1 @@
+"""Every write to orders: `intake` takes orders in, `lifecycle` moves them on."""
