@@ -170,6 +170,13 @@ CRONTASK = {"REDIS_URL": REDIS_URL or None}
 ALLIED_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("ALLIED_WORKER_HEARTBEAT_SECONDS", "10"))
 ALLIED_WORKER_LOST_AFTER_SECONDS = float(os.environ.get("ALLIED_WORKER_LOST_AFTER_SECONDS", "60"))
 ALLIED_TASK_RUNNING_TIMEOUT_SECONDS = float(os.environ.get("ALLIED_TASK_RUNNING_TIMEOUT_SECONDS", "1800"))
+# The outbox relay (core/outbox.py), run by every `allied worker`.
+ALLIED_OUTBOX_POLL_SECONDS = float(os.environ.get("ALLIED_OUTBOX_POLL_SECONDS", "0.5"))
+ALLIED_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("ALLIED_OUTBOX_MAX_ATTEMPTS", "12"))
+ALLIED_OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("ALLIED_OUTBOX_RETRY_BASE_SECONDS", "10"))
+ALLIED_OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("ALLIED_OUTBOX_RETRY_MAX_SECONDS", "3600"))
+ALLIED_OUTBOX_HTTP_TIMEOUT_SECONDS = float(os.environ.get("ALLIED_OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
+ALLIED_OUTBOX_RETENTION_DAYS = int(os.environ.get("ALLIED_OUTBOX_RETENTION_DAYS", "30"))
 
 # Accounts ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -14,6 +14,7 @@ from allied.catalog.locks import products_by_sku_for_update
 from allied.catalog.models import Product
 from allied.catalog.schemas import ProductUpdateSchema, schema_field_errors
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from allied.core.event_types import PRODUCT_CREATED, PRODUCT_UPDATED
 from allied.core.events import domain_event_record
 
 CENTS = Decimal("0.01")
@@ -85,7 +86,7 @@ def _changed_fields(product: Product, values: Mapping[str, Any]) -> list[str]:
 
 def _record_update(product: Product, changed: list[str]) -> None:
     domain_event_record(
-        type="product.updated",
+        type=PRODUCT_UPDATED,
         organization=product.organization,
         aggregate=product,
         payload=product_payload(product) | {"changed": changed},
@@ -162,7 +163,7 @@ def product_create(
         # Another request created the same SKU between our check and our insert.
         raise _duplicate_sku(values["sku"]) from None
     domain_event_record(
-        type="product.created", organization=organization, aggregate=product, payload=product_payload(product)
+        type=PRODUCT_CREATED, organization=organization, aggregate=product, payload=product_payload(product)
     )
     return product
 
@@ -265,7 +266,7 @@ def product_upsert_many(
         ) from None
     for product in new:
         domain_event_record(
-            type="product.created", organization=organization, aggregate=product, payload=product_payload(product)
+            type=PRODUCT_CREATED, organization=organization, aggregate=product, payload=product_payload(product)
         )
     created_by_sku = {product.sku: product for product in new}
     # An item's SKU is how its product was found, so an update here never changes a SKU.

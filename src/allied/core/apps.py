@@ -1,4 +1,13 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_subscriptions(**kwargs: Any) -> None:
+    from allied.core.outbox import subscriptions_sync
+
+    subscriptions_sync()
 
 
 class CoreConfig(AppConfig):
@@ -10,4 +19,5 @@ class CoreConfig(AppConfig):
         from allied.core import privacy, tasks
 
         tasks.connect_retry_handler()
+        post_migrate.connect(_sync_subscriptions, sender=self, dispatch_uid="allied.core.outbox.sync")
         privacy.register_core_models()

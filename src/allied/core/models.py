@@ -75,7 +75,8 @@ class DomainEvent(models.Model):
     """A business fact, written in the transaction that made it true, for integrations to deliver."""
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
-    type = models.CharField(max_length=80, db_index=True)
+    type = models.CharField(max_length=80, db_index=True)  # a name from core.event_types.CATALOGUE
+    version = models.PositiveSmallIntegerField(default=1)
     aggregate_type = models.CharField(max_length=80)
     aggregate_id = models.CharField(max_length=64)
     payload = models.JSONField(default=dict)
@@ -87,6 +88,96 @@ class DomainEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.aggregate_type}:{self.aggregate_id}"
+
+
+class Subscription(models.Model):
+    """Who receives which domain events: an internal consumer (a function registered under this
+    name, `core.outbox.consumer`) or an HTTP endpoint (a partner's webhook). Every event of a
+    subscribed type gets a delivery row in the transaction that records the event."""
+
+    class Kind(models.TextChoices):
+        CONSUMER = "consumer", "Internal consumer"
+        WEBHOOK = "webhook", "Webhook endpoint"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )  # None: events of every organization (internal consumers)
+    url = models.URLField(max_length=500, blank=True)
+    secret = models.TextField(blank=True)  # sealed by the vault (purpose "outbox.webhook")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionTopic(models.Model):
+    """One event type a subscription receives; `*` stands for every type in the catalogue."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="topics")
+    event_type = models.CharField(max_length=80)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscription", "event_type"], name="one_topic_per_type")]
+        indexes = [models.Index(fields=["event_type"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} <- {self.event_type}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class EventDelivery(models.Model):
+    """One event owed to one subscription. The row is the relay's unit of work: written with the
+    event, claimed with SKIP LOCKED, retried with backoff, delivered in per-aggregate order."""
+
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    aggregate_key = models.CharField(max_length=150)  # the event's "aggregate_type:aggregate_id"
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["event_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["event", "subscription"], name="one_delivery_per_subscriber")]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status=DeliveryStatus.PENDING)
+            ),
+            models.Index(
+                fields=["subscription", "aggregate_key", "event"],
+                name="delivery_pending_in_aggregate",
+                condition=models.Q(status=DeliveryStatus.PENDING),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} to {self.subscription_id}: {self.status}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at a delivery, kept for the console: when, how long, what came back."""
+
+    delivery = models.ForeignKey(EventDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery_id", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt at {self.at:%Y-%m-%d %H:%M:%S} ({self.status_code or self.error[:40]})"
 
 
 class WorkerHeartbeat(models.Model):

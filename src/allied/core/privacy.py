@@ -197,7 +197,7 @@ def _erase_audit(subject: DataSubject) -> int:
 
 
 def register_core_models() -> None:
-    from allied.core.models import AuditEntry, WorkerHeartbeat
+    from allied.core.models import AuditEntry, Subscription, WorkerHeartbeat
 
     declare_personal_data(
         AuditEntry,
@@ -211,4 +211,5 @@ def register_core_models() -> None:
         },
     )
     declare_personal_data(WorkerHeartbeat, personal={}, not_personal={"hostname": "a server's name"})
+    declare_personal_data(Subscription, personal={}, not_personal={"name": "a consumer's or an endpoint's name"})
     register_subject_handlers("audit", export=_export_audit, erase=_erase_audit)

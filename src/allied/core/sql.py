@@ -92,7 +92,8 @@ def _run(statement: Statement) -> list[tuple[Any, ...]]:
 
 def run_together(statements: Iterable[Statement]) -> None:
     """Several writes that do not read each other's rows: on PostgreSQL one round trip (one
-    statement of data-modifying WITH clauses, all run to completion), elsewhere one by one."""
+    statement of data-modifying WITH clauses, all run to completion), elsewhere one by one.
+    On PostgreSQL a statement may read the rows the one before it RETURNs as `{previous}`."""
     statements = list(statements)
     if not statements:
         return
@@ -101,6 +102,10 @@ def run_together(statements: Iterable[Statement]) -> None:
             for statement in statements:
                 c.execute(statement.sql, statement.params)
         return
+    statements = [
+        Statement(statement.sql.replace("{previous}", f"w{index - 1}"), statement.params) if index else statement
+        for index, statement in enumerate(statements)
+    ]
     *leading, last = statements
     clauses = ", ".join(f"w{index} AS ({statement.sql})" for index, statement in enumerate(leading))
     sql = f"WITH {clauses} {last.sql}" if leading else last.sql

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from allied.core.models import WorkerHeartbeat
+from allied.core.outbox import outbox_prune
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +158,11 @@ def prune_finished_tasks() -> int:
     cutoff = timezone.now() - datetime.timedelta(days=30)
     deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return deleted
+
+
+@cron("41 3 * * *")
+@task
+def prune_outbox() -> dict[str, int]:
+    """Settled deliveries and their events are kept for ALLIED_OUTBOX_RETENTION_DAYS."""
+    with transaction.atomic(durable=True):
+        return outbox_prune()

@@ -1,14 +1,16 @@
-"""The task worker: django-tasks-db's worker plus a heartbeat the reaper and /healthz trust."""
+"""The task worker: django-tasks-db's worker, a heartbeat the reaper and /healthz trust, and the
+outbox relay."""
 
 import logging
 import threading
 import uuid
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
+from allied.core.outbox import outbox_relay
 from allied.core.tasks import worker_heartbeat_beat, worker_heartbeat_remove
 
 logger = logging.getLogger(__name__)
@@ -44,15 +46,35 @@ class HeartbeatWorker(Worker):
         finally:
             connection.close()
 
+    def _relay_forever(self) -> None:
+        """The outbox relay beside the task loop: deliveries are due within a poll interval."""
+        try:
+            while not self._stop_beating.is_set():
+                try:
+                    relayed = outbox_relay()
+                except (OperationalError, InterfaceError):
+                    logger.warning("outbox relay in worker %s lost its database; trying again", self.worker_id)
+                    relayed = 0
+                close_old_connections()
+                if not relayed:
+                    self._stop_beating.wait(settings.ALLIED_OUTBOX_POLL_SECONDS)
+        finally:
+            connection.close()
+
     def run(self) -> None:
         self.beat()
-        beating = threading.Thread(target=self._beat_forever, name="heartbeat", daemon=True)
-        beating.start()
+        helpers = [
+            threading.Thread(target=self._beat_forever, name="heartbeat", daemon=True),
+            threading.Thread(target=self._relay_forever, name="outbox-relay", daemon=True),
+        ]
+        for helper in helpers:
+            helper.start()
         try:
             super().run()
         finally:
             self._stop_beating.set()
-            beating.join(timeout=5)
+            for helper in helpers:
+                helper.join(timeout=5)
             try:
                 worker_heartbeat_remove(worker_id=self.worker_id)
             except OperationalError:

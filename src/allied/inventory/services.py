@@ -13,6 +13,7 @@ from allied.accounts.models import Organization
 from allied.accounts.policy import INVENTORY_MANAGE, Actor, require
 from allied.catalog.models import Product
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from allied.core.event_types import INBOUND_ANNOUNCED, INBOUND_RECEIVED
 from allied.core.events import domain_event_record
 from allied.core.sql import AddTo, Insert, Statement
 from allied.inventory.errors import InsufficientStock
@@ -249,7 +250,7 @@ def inbound_create(
         ]
     )
     domain_event_record(
-        type="inbound.announced",
+        type=INBOUND_ANNOUNCED,
         organization=organization,
         aggregate=inbound,
         payload={"reference": reference, "lines": [{"sku": p.sku, "quantity": q} for p, q in lines]},
@@ -325,7 +326,7 @@ def inbound_receive(*, inbound: InboundShipment, received: dict[int, tuple[int, 
     inbound.received_by_label = actor.label
     inbound.save(update_fields=["status", "received_at", "received_by_label"])
     domain_event_record(
-        type="inbound.received",
+        type=INBOUND_RECEIVED,
         organization=inbound.organization,
         aggregate=inbound,
         payload={

@@ -4,7 +4,8 @@ from datetime import datetime
 from typing import Any
 
 from allied.accounts.policy import Actor
-from allied.core.events import EventRow, domain_event_record
+from allied.core.event_types import EventType
+from allied.core.events import EventRow, domain_event_record, event_row
 from allied.orders.models import Order, OrderEvent
 
 
@@ -46,14 +47,19 @@ def timeline_event(
     )
 
 
-def order_domain_event(order: Order, *, type: str, lines: list[Any] | None = None, **extra: Any) -> None:
+def order_domain_event(order: Order, *, type: EventType, lines: list[Any] | None = None, **extra: Any) -> None:
     domain_event_record(
         type=type, organization=order.organization, aggregate=order, payload=order_payload(order, lines) | extra
     )
 
 
-def order_event_row(order: Order, *, type: str, at: datetime, lines: list[Any] | None = None) -> EventRow:
+def order_event_row(order: Order, *, type: EventType, at: datetime, lines: list[Any] | None = None) -> EventRow:
     """The same event as `order_domain_event`, as a row for the lean intake path."""
-    return EventRow(
-        order.organization_id, type, order._meta.label_lower, str(order.pk), order_payload(order, lines), at
+    return event_row(
+        type=type,
+        organization_id=order.organization_id,
+        aggregate_type=order._meta.label_lower,
+        aggregate_id=order.pk,
+        payload=order_payload(order, lines),
+        at=at,
     )

@@ -15,6 +15,7 @@ from allied.accounts.models import Organization
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
 from allied.core import sql
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from allied.core.event_types import ORDER_CREATED
 from allied.core.events import domain_events_insert
 from allied.core.models import remember_related
 from allied.core.sql import Insert
@@ -297,9 +298,9 @@ def order_create(
                     (organization.pk, order.pk, order.status, OrderStatus.RECEIVED.value, order.status, {}, label, now),
                 ]
             ),
-            domain_events_insert(
+            *domain_events_insert(
                 [
-                    order_event_row(order, type="order.created", lines=lines, at=now),
+                    order_event_row(order, type=ORDER_CREATED, lines=lines, at=now),
                     *stock_level_event_rows([stock for stock, _ in reserved], cause="order.allocated", at=now),
                 ]
             ),

@@ -11,6 +11,7 @@ from django.db.models import F
 
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
 from allied.core.errors import Conflict, FieldError, ValidationFailed
+from allied.core.event_types import ORDER_CREATED, ORDER_STATUS_CHANGED
 from allied.inventory.events import stock_levels_changed
 from allied.inventory.locks import stock_for_update
 from allied.inventory.models import BinKind, MoveReason, StockMove
@@ -60,7 +61,7 @@ def order_allocate_backordered(*, order_id: int, actor: Actor) -> Order:
             events.append(timeline_event(order, type=status, actor=actor, from_status=order.status, to_status=status))
             order.status = status
             order.save(update_fields=["status", "updated_at"])
-            order_domain_event(order, type="order.allocated", lines=lines)
+            order_domain_event(order, type=ORDER_STATUS_CHANGED[OrderStatus.ALLOCATED], lines=lines)
         OrderEvent.objects.bulk_create(events)
         return order
 
@@ -93,7 +94,7 @@ def _transition(order: Order, target: str, *, actor: Actor, event_type: str = ""
         to_status=target,
         payload={k: str(v) for k, v in payload.items()},
     ).save()
-    order_domain_event(order, type=f"order.{target}")
+    order_domain_event(order, type=ORDER_STATUS_CHANGED[target])
 
 
 @transaction.atomic(savepoint=False)
@@ -339,5 +340,5 @@ def order_split_backorder(*, order: Order, actor: Actor) -> Order:
         ]
     )
     _transition(order, OrderStatus.ALLOCATED, actor=actor, event_type="allocated")
-    order_domain_event(remainder, type="order.created", lines=list(remainder.lines.all()), split_from=order.number)
+    order_domain_event(remainder, type=ORDER_CREATED, lines=list(remainder.lines.all()), split_from=order.number)
     return remainder

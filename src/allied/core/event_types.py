@@ -1,0 +1,122 @@
+"""The catalogue of domain event types: every event Allied records, its version and the schema of
+its payload, in one place. Recorders take an `EventType`, never a free string, so an event that is
+not in the catalogue cannot be written; subscribers (internal consumers, partners' webhooks) are
+promised exactly these payloads. A change that removes or retypes a field is a new version."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Payload(BaseModel):
+    """A payload may carry more than its schema names (consumers ignore what they do not know);
+    what the schema names must be there with its type."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class OrderLinePayload(Payload):
+    sku: str
+    quantity: int
+    allocated: int
+
+
+class OrderPayload(Payload):
+    id: int
+    number: str
+    channel: str
+    external_id: str
+    status: str
+    tracking_code: str
+    carrier: str
+    lines: list[OrderLinePayload] | None = None
+
+
+class StockLevelPayload(Payload):
+    product_id: int
+    warehouse_id: int
+    on_hand: int
+    reserved: int
+    quarantined: int
+    available: int
+    cause: str
+
+
+class ProductPayload(Payload):
+    id: int
+    sku: str
+    name: str
+    barcodes: list[str]
+    declared_value: str
+    currency: str
+    is_active: bool
+
+
+class InboundLinePayload(Payload):
+    sku: str
+    quantity: int | None = None
+
+
+class InboundPayload(Payload):
+    reference: str
+    lines: list[InboundLinePayload]
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    version: int
+    payload: type[Payload]
+    description: str
+
+    def validate(self, payload: dict[str, Any]) -> None:
+        self.payload.model_validate(payload)
+
+
+CATALOGUE: dict[str, EventType] = {}
+
+
+def _declare(name: str, payload: type[Payload], description: str, *, version: int = 1) -> EventType:
+    event_type = EventType(name, version, payload, description)
+    CATALOGUE[name] = event_type
+    return event_type
+
+
+PRODUCT_CREATED = _declare("product.created", ProductPayload, "A partner added a product to the catalog.")
+PRODUCT_UPDATED = _declare("product.updated", ProductPayload, "A product's details changed.")
+INBOUND_ANNOUNCED = _declare("inbound.announced", InboundPayload, "A partner announced an inbound shipment (ASN).")
+INBOUND_RECEIVED = _declare("inbound.received", InboundPayload, "An inbound shipment was received at the dock.")
+STOCK_LEVEL_CHANGED = _declare(
+    "inventory.level_changed", StockLevelPayload, "A product's balances in a warehouse changed."
+)
+ORDER_CREATED = _declare("order.created", OrderPayload, "An order was taken in (or split off a backorder).")
+
+OrderStatusName = Literal[
+    "allocated", "picking", "packed", "handed_over", "delivered", "attempt_failed", "returned", "cancelled"
+]
+ORDER_STATUS_CHANGED: dict[str, EventType] = {
+    status: _declare(f"order.{status}", OrderPayload, f"An order became {status.replace('_', ' ')}.")
+    for status in OrderStatusName.__args__  # type: ignore[attr-defined]
+}
+
+
+def event_type_named(name: str) -> EventType:
+    """The catalogue's entry, for subscriptions naming types; unknown names raise KeyError."""
+    return CATALOGUE[name]
+
+
+def envelope(
+    *, event_id: int, event_type: EventType, organization_id: int, aggregate: str, occurred_at: datetime, data: Any
+) -> dict[str, Any]:
+    """What a subscriber receives: the event's identity and version around its payload."""
+    return {
+        "id": f"evt_{event_id}",
+        "type": event_type.name,
+        "version": event_type.version,
+        "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
+        "organization_id": organization_id,
+        "aggregate": aggregate,
+        "data": data,
+    }

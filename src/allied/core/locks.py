@@ -1,0 +1,26 @@
+"""The only place core's rows are locked."""
+
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef
+
+from allied.core.models import DeliveryStatus, EventDelivery
+
+
+def deliveries_due_for_update(*, now: datetime) -> EventDelivery | None:
+    """Claim the oldest due delivery that no other relay holds and that no earlier pending
+    delivery of the same subscriber and aggregate precedes (per-aggregate order)."""
+    earlier_pending = EventDelivery.objects.filter(
+        subscription_id=OuterRef("subscription_id"),
+        aggregate_key=OuterRef("aggregate_key"),
+        status=DeliveryStatus.PENDING,
+        event_id__lt=OuterRef("event_id"),
+    )
+    return (
+        EventDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .exclude(Exists(earlier_pending))
+        .select_related("event", "subscription")
+        .order_by("event_id", "id")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
