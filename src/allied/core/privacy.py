@@ -125,10 +125,6 @@ def declarations() -> dict[str, ModelDeclaration]:
     return dict(_declarations)
 
 
-def subject_handlers() -> dict[str, SubjectHandlers]:
-    return dict(_subject_handlers)
-
-
 def undeclared_personal_fields() -> list[str]:
     """Fields of Allied's models whose name looks personal and that no declaration covers."""
     missing = []
