@@ -2,9 +2,10 @@ import pytest
 
 from allied.accounts.policy import Actor
 from allied.core.privacy import DataSubject, subject_erase, subject_export
-from allied.orders.models import Order
+from allied.orders.models import Order, OrderStatus
 from allied.orders.services.intake import order_create
 from allied.orders.services.lifecycle import order_cancel
+from allied.orders.state import OPEN_STATUSES
 from tests.catalog.factories import ProductFactory
 from tests.orders.factories import order_input
 
@@ -32,3 +33,15 @@ def test_recipients_can_get_their_orders_and_have_closed_ones_erased(partner_a, 
     assert (closed.recipient_name, closed.recipient_email, closed.recipient_phone) == ("erased", "", "")
     assert Order.objects.get(pk=open_order.pk).recipient_name == "Hina Baig", "the open parcel still needs it"
     assert Order.objects.get(pk=someone_else.pk).recipient_name == "Omar Farooq"
+
+
+def test_orders_are_open_while_a_delivery_still_lies_ahead() -> None:
+    assert {
+        OrderStatus.RECEIVED,
+        OrderStatus.BACKORDERED,
+        OrderStatus.ALLOCATED,
+        OrderStatus.PICKING,
+        OrderStatus.PACKED,
+        OrderStatus.HANDED_OVER,
+        OrderStatus.ATTEMPT_FAILED,
+    } == OPEN_STATUSES

@@ -7,9 +7,9 @@ from django.db.models import Q
 
 from allied.core.privacy import DataSubject, PersonalField, declare_personal_data, register_subject_handlers
 from allied.orders.models import Order, OrderEvent, OrderLine
+from allied.orders.state import OPEN_STATUSES
 
 KEPT_FOR_ORDERS = "while the order is open, then 2 years for accounting and claims; erased on request once closed"
-OPEN_STATUSES = ["received", "allocated", "backordered", "picking", "packed", "handed_over", "attempt_failed"]
 
 declare_personal_data(
     Order,
