@@ -99,13 +99,16 @@ class Retention:
 
 def kept_for(period: timedelta, *, counts_from: str | tuple[str, ...]) -> Retention:
     """Kept `period` after the row's date, whatever happens to the row meanwhile."""
-    return Retention(period, (counts_from,) if isinstance(counts_from, str) else counts_from)
+    return Retention(period, _dates(counts_from))
 
 
 def kept_while(label: str, condition: Q, *, then: timedelta, counts_from: str | tuple[str, ...]) -> Retention:
     """Kept while rows match `condition` (`label` says it in words), then `then` after their date."""
-    dates = (counts_from,) if isinstance(counts_from, str) else counts_from
-    return Retention(then, dates, kept_while=condition, kept_while_label=label)
+    return Retention(then, _dates(counts_from), kept_while=condition, kept_while_label=label)
+
+
+def _dates(counts_from: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (counts_from,) if isinstance(counts_from, str) else tuple(counts_from)
 
 
 def _duration(period: timedelta) -> str:
@@ -143,7 +146,7 @@ STAFF_TRAIL_PERIOD = timedelta(days=2 * 365)
 
 
 def staff_label(retention: Retention) -> PersonalField:
-    """The e-mail of the staff member a record names: security evidence, pseudonymised on erasure."""
+    """The e-mail of the staff member a record names: security evidence, on legitimate interests."""
     return PersonalField(
         "user.contact.email", "security", retention, legal_basis="legitimate_interests", shared_with=HOSTED
     )
