@@ -380,6 +380,10 @@ def register_core_models() -> None:
             "ip_prefix": PersonalField(
                 "user.device.ip_address", "security", evidence, legal_basis="legitimate_interests", shared_with=HOSTED
             ),
+            # What the action was about: a membership or an invitation names its person.
+            "object_repr": PersonalField(
+                "user.name", "security", evidence, legal_basis="legitimate_interests", shared_with=HOSTED
+            ),
             # Old and new values of what changed, a removed member's e-mail among them.
             "changes": PersonalField(
                 "user.contact.email", "security", evidence, legal_basis="legitimate_interests", shared_with=HOSTED
