@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from allied.accounts.roles import ApiScope, OrganizationKind, Role
+from allied.accounts.roles import OrganizationKind, Role
 from allied.core.models import TenantModel
 
 
@@ -137,6 +137,3 @@ class ApiKey(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-    def scope_labels(self) -> list[str]:
-        return [ApiScope(scope).label for scope in self.scopes if scope in ApiScope.values]

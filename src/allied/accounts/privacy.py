@@ -1,36 +1,67 @@
 """What accounts keep about people, why, for how long, and how one person's data leaves."""
 
+from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from allied.accounts.models import ApiKey, Invitation, Membership, Organization, User
-from allied.core.privacy import DataSubject, PersonalField, declare_personal_data, register_subject_handlers
+from allied.core.privacy import (
+    HOSTED,
+    DataSubject,
+    PersonalField,
+    declare_personal_data,
+    kept_for,
+    kept_while,
+    register_subject_handlers,
+)
 
-WHILE_ACCOUNT_ACTIVE = "while the account is active; erased on request or when the account is closed"
+# Kept while the account is active; a closed account is erased a month after its last use.
+WHILE_ACCOUNT_ACTIVE = kept_while(
+    "the account is active", Q(is_active=True), then=timedelta(days=30), counts_from=("last_login", "date_joined")
+)
+
+
+def _account(category: str, purpose: str = "account_access", basis: str = "contract") -> PersonalField:
+    return PersonalField(category, purpose, WHILE_ACCOUNT_ACTIVE, legal_basis=basis, shared_with=HOSTED)
+
 
 declare_personal_data(
     User,
     personal={
-        "email": PersonalField("user.contact.email", "account_access", WHILE_ACCOUNT_ACTIVE),
-        "full_name": PersonalField("user.name", "account_access", WHILE_ACCOUNT_ACTIVE),
-        "phone": PersonalField("user.contact.phone_number", "account_access", WHILE_ACCOUNT_ACTIVE),
-        "password": PersonalField("user.authorization.credentials", "account_access", WHILE_ACCOUNT_ACTIVE),
-        "language": PersonalField("user.account.settings", "preferences", WHILE_ACCOUNT_ACTIVE),
-        "notify_by_email": PersonalField("user.account.settings", "preferences", WHILE_ACCOUNT_ACTIVE),
-        "notify_by_sms": PersonalField("user.account.settings", "preferences", WHILE_ACCOUNT_ACTIVE),
-        "last_login": PersonalField("user.behavior.browsing_history", "security", WHILE_ACCOUNT_ACTIVE),
+        "email": _account("user.contact.email"),
+        "full_name": _account("user.name"),
+        "phone": _account("user.contact.phone_number"),
+        "password": _account("user.authorization.credentials"),
+        "language": _account("user.account.settings", "preferences"),
+        "notify_by_email": _account("user.account.settings", "preferences"),
+        "notify_by_sms": _account("user.account.settings", "preferences"),
+        "last_login": _account("user.behavior.browsing_history", "security", "legitimate_interests"),
     },
 )
 declare_personal_data(
     Invitation,
-    personal={"email": PersonalField("user.contact.email", "account_access", "until accepted, revoked or expired")},
+    personal={
+        # Until accepted, revoked or expired, then a month for questions about who was invited.
+        "email": PersonalField(
+            "user.contact.email",
+            "account_access",
+            kept_for(timedelta(days=30), counts_from=("accepted_at", "revoked_at", "expires_at")),
+            legal_basis="legitimate_interests",
+            shared_with=HOSTED,
+        )
+    },
 )
 declare_personal_data(Organization, personal={}, not_personal={"name": "a company's name (company information)"})
-declare_personal_data(ApiKey, personal={}, not_personal={"name": "the name of a partner's application"})
+declare_personal_data(
+    ApiKey,
+    personal={},
+    not_personal={"name": "the name of a partner's application", "scopes": "the permission names the key holds"},
+)
 
 
 def export_account(subject: DataSubject) -> dict[str, Any]:

@@ -29,6 +29,7 @@ def _check_role_fits(organization: Organization, role: str) -> None:
 
 @transaction.atomic(savepoint=False)
 def organization_create(*, name: str, slug: str, kind: str, actor: Actor) -> Organization:
+    """Add an organization (AES administrators only) under a short name no other organization uses. Audited."""
     require(actor, ORGANIZATIONS_MANAGE)
     if Organization.objects.filter(slug=slug).exists():
         raise Conflict(
@@ -89,6 +90,8 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
 
 @transaction.atomic(savepoint=False)
 def invitation_revoke(*, invitation: Invitation, actor: Actor) -> Invitation:
+    """Make a pending invitation unusable (owners and AES administrators). Revoking one that is already
+    revoked or accepted changes nothing and records nothing."""
     if not can_manage_team_of(actor, invitation.organization):
         raise PermissionDenied("Only owners and AES administrators can revoke invitations.")
     if invitation.revoked_at is None and invitation.accepted_at is None:
@@ -133,6 +136,8 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> Membershi
 
 @transaction.atomic(savepoint=False)
 def membership_change_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
+    """Give a member another role that fits the kind of organization (owners and AES administrators);
+    nobody changes their own role. Old and new roles are audited; the same role records nothing."""
     if not can_manage_team_of(actor, membership.organization):
         raise PermissionDenied("Only owners and AES administrators can change roles.")
     _check_role_fits(membership.organization, role)
@@ -155,6 +160,8 @@ def membership_change_role(*, membership: Membership, role: str, actor: Actor) -
 
 @transaction.atomic(savepoint=False)
 def membership_remove(*, membership: Membership, actor: Actor) -> None:
+    """Take a person out of an organization (owners and AES administrators); nobody removes themselves.
+    The account stays; the audit row keeps who was removed and with which role."""
     if not can_manage_team_of(actor, membership.organization):
         raise PermissionDenied("Only owners and AES administrators can remove members.")
     if membership.user_id == getattr(actor.user, "pk", None):
@@ -209,6 +216,7 @@ def api_key_create(*, organization: Organization, name: str, scopes: list[str], 
 
 @transaction.atomic(savepoint=False)
 def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
+    """Refuse the key from now on; revoking twice changes nothing and records nothing."""
     require(actor, API_KEYS_MANAGE)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
@@ -229,6 +237,7 @@ def api_key_record_use(*, api_key: ApiKey) -> None:
 def user_profile_update(
     *, user: User, full_name: str, phone: str, language: str, notify_by_email: bool, notify_by_sms: bool, actor: Actor
 ) -> User:
+    """People change only their own name, phone, language (one of the offered ones) and notification choices."""
     if actor.user is None or actor.user.pk != user.pk:
         raise PermissionDenied("People edit only their own profile.")
     if language not in dict(settings.LANGUAGES):

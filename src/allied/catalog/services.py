@@ -21,6 +21,7 @@ CENTS = Decimal("0.01")
 
 
 def product_payload(product: Product) -> dict:
+    """A product's fields as the `product.*` events carry them: JSON values only (the declared value as a string)."""
     return {
         "id": product.pk,
         "sku": product.sku,
@@ -215,6 +216,7 @@ def product_deactivate(*, product: Product, actor: Actor) -> Product:
 
 @transaction.atomic(savepoint=False)
 def product_reactivate(*, product: Product, actor: Actor) -> Product:
+    """Put a deactivated product back into use, through the same checks and event as any update."""
     return product_update(product=product, is_active=True, actor=actor)
 
 

@@ -9,9 +9,6 @@ from django.db import models
 class TenantQuerySet(models.QuerySet):
     """Rows of one organization; `visible_to` is the default read path for every tenant model."""
 
-    def for_organization(self, organization: Any) -> Self:
-        return self.filter(organization=organization)
-
     def visible_to(self, actor: Any) -> Self:
         """Operator staff see every tenant's rows; everyone else sees only their own organization."""
         if actor is None:

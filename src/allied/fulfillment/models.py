@@ -24,10 +24,6 @@ class PickList(models.Model):
     def __str__(self) -> str:
         return f"Pick list {self.pk}"
 
-    @property
-    def is_batch(self) -> bool:
-        return self.orders.count() > 1
-
 
 class ManifestStatus(models.TextChoices):
     OPEN = "open", "Loading"

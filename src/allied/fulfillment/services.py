@@ -44,7 +44,8 @@ def _operator(actor: Actor) -> None:
 def pick_list_create(
     *, warehouse: Warehouse, actor: Actor, orders: Iterable[Order] = (), batch_size: int = DEFAULT_BATCH_SIZE
 ) -> PickList:
-    """Start picking: the given orders, or the oldest allocated ones (a batch walks once for all)."""
+    """Start picking: the given orders, or the oldest allocated ones (a batch walks once for all); each
+    order moves to picking in id order, and with no order waiting nothing is created."""
     _operator(actor)
     chosen = list(orders) or list(
         Order.objects.filter(warehouse=warehouse, status=OrderStatus.ALLOCATED).order_by("created_at", "id")[
@@ -92,6 +93,7 @@ def pick_list_scan(*, pick_list: PickList, code: str, actor: Actor, bin_code: st
 
 @transaction.atomic(savepoint=False)
 def manifest_open(*, warehouse: Warehouse, carrier: str, actor: Actor) -> Manifest:
+    """Start a carrier's hand-over sheet in a warehouse (AES staff only; others get not found)."""
     _operator(actor)
     return Manifest.objects.create(warehouse=warehouse, carrier=carrier, created_by_label=actor.label)
 
@@ -151,7 +153,8 @@ def _returnable(order: Order) -> dict[int, int]:
 
 @transaction.atomic(savepoint=False)
 def return_request(*, order: Order, lines: list[tuple[str, int]], reason: str, actor: Actor) -> Return:
-    """A partner announces a customer return of a delivered order."""
+    """A partner announces a customer return of a delivered order, under the order's lock: only SKUs of
+    the order, never more units than were packed and not yet returned; every bad line reported at once."""
     require(actor, ORDERS_MANAGE)
     order = order_for_update(order.pk)
     if not actor.is_operator and actor.organization != order.organization:
@@ -185,7 +188,8 @@ def return_request(*, order: Order, lines: list[tuple[str, int]], reason: str, a
 
 @transaction.atomic(savepoint=False)
 def return_from_failed_delivery(*, order: Order, actor: Actor) -> Return:
-    """A parcel that could not be delivered comes back whole."""
+    """A parcel that could not be delivered comes back whole (every packed unit), once: asking again
+    answers the same return."""
     _operator(actor)
     order = order_for_update(order.pk)
     if order.status != OrderStatus.ATTEMPT_FAILED:

@@ -1,7 +1,5 @@
-from allied.core.privacy import PersonalField, declare_personal_data
+from allied.core.privacy import declare_personal_data, staff_trail
 from allied.inventory.models import CycleCount, InboundShipment, StockMove, Warehouse
-
-STAFF_TRAIL = "kept with the stock records they explain; pseudonymised when the staff account is erased"
 
 declare_personal_data(
     Warehouse,
@@ -12,10 +10,7 @@ declare_personal_data(
         "city": "AES's business address",
     },
 )
-declare_personal_data(StockMove, personal={"actor_label": PersonalField("user.contact.email", "security", STAFF_TRAIL)})
-declare_personal_data(
-    InboundShipment, personal={"received_by_label": PersonalField("user.contact.email", "security", STAFF_TRAIL)}
-)
-declare_personal_data(
-    CycleCount, personal={"counted_by_label": PersonalField("user.contact.email", "security", STAFF_TRAIL)}
-)
+# Staff names stay with the stock records they explain for two years after the work was done.
+declare_personal_data(StockMove, personal={"actor_label": staff_trail("at")})
+declare_personal_data(InboundShipment, personal={"received_by_label": staff_trail("received_at", "created_at")})
+declare_personal_data(CycleCount, personal={"counted_by_label": staff_trail("finished_at", "created_at")})

@@ -7,10 +7,6 @@ from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, StockMove, Warehouse
 
 
-def warehouses_active() -> QuerySet[Warehouse]:
-    return Warehouse.objects.filter(is_active=True)
-
-
 def default_warehouse() -> Warehouse:
     """AES's main warehouse (the first active one by code); on every order's path, so lean SQL."""
     rows = sql.fetch("SELECT id, code FROM inventory_warehouse WHERE is_active ORDER BY code LIMIT 1", [])
@@ -32,10 +28,6 @@ def stock_levels_visible_to(actor: Actor, *, sku: str = "", warehouse_code: str 
 def bin_stock_of_bin(actor: Actor, bin: Bin) -> QuerySet[BinStock]:
     require(actor, INVENTORY_VIEW)
     return BinStock.objects.visible_to(actor).filter(bin=bin, quantity__gt=0).select_related("product")
-
-
-def bins_of(warehouse: Warehouse) -> QuerySet[Bin]:
-    return Bin.objects.filter(warehouse=warehouse, is_active=True).order_by("code")
 
 
 def access_bin(actor: Actor, warehouse: Warehouse, code: str) -> Bin:

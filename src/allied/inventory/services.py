@@ -197,17 +197,6 @@ def _check_partner_scope(actor: Actor, organization: Organization) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def bin_create(*, warehouse: Warehouse, code: str, kind: str, actor: Actor) -> Bin:
-    require(actor, INVENTORY_MANAGE)
-    if not actor.is_operator:
-        raise NotFound("No such warehouse.")
-    code = code.strip().upper()
-    if Bin.objects.filter(warehouse=warehouse, code=code).exists():
-        raise Conflict(f"Bin {code} exists.", errors=[FieldError("code", "Already used in this warehouse.")])
-    return Bin.objects.create(warehouse=warehouse, code=code, kind=kind)
-
-
-@transaction.atomic(savepoint=False)
 def inbound_create(
     *,
     organization: Organization,

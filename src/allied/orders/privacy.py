@@ -1,41 +1,72 @@
 """What orders keep about recipients, why and for how long, and how one person's data leaves."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
-from allied.core.privacy import DataSubject, PersonalField, declare_personal_data, register_subject_handlers
+from allied.core.privacy import (
+    HOSTED,
+    DataSubject,
+    PersonalField,
+    declare_personal_data,
+    kept_while,
+    register_subject_handlers,
+    staff_label,
+)
 from allied.orders.models import Order, OrderEvent, OrderLine
+from allied.orders.state import OPEN_STATUSES
 
-KEPT_FOR_ORDERS = "while the order is open, then 2 years for accounting and claims; erased on request once closed"
-OPEN_STATUSES = ["received", "allocated", "backordered", "picking", "packed", "handed_over", "attempt_failed"]
+# While the order is open, then two years for accounting and claims, counted from its last change
+# (its closing, or a later return); erased on request once closed. Its timeline goes with it.
+KEPT_FOR_ORDERS = kept_while(
+    "the order is open", Q(status__in=OPEN_STATUSES), then=timedelta(days=2 * 365), counts_from="updated_at"
+)
+KEPT_WITH_ORDER = kept_while(
+    "the order is open",
+    Q(order__status__in=OPEN_STATUSES),
+    then=timedelta(days=2 * 365),
+    counts_from="order__updated_at",
+)
+TO_COURIER = HOSTED | {"delivery_partners"}  # what the parcel's label and the rider need
+
+
+def _recipient(
+    category: str, purpose: str = "last_mile_delivery", shared_with: frozenset[str] = TO_COURIER
+) -> PersonalField:
+    return PersonalField(category, purpose, KEPT_FOR_ORDERS, legal_basis="contract", shared_with=shared_with)
+
 
 declare_personal_data(
     Order,
     personal={
-        "recipient_name": PersonalField("user.name", "order_fulfillment", KEPT_FOR_ORDERS),
-        "recipient_phone": PersonalField("user.contact.phone_number", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "recipient_email": PersonalField("user.contact.email", "order_fulfillment", KEPT_FOR_ORDERS),
-        "address_line1": PersonalField("user.contact.address.street", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "address_line2": PersonalField("user.contact.address.street", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "address_area": PersonalField("user.contact.address", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "address_city": PersonalField("user.contact.address.city", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "address_region": PersonalField("user.contact.address", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "address_postcode": PersonalField("user.contact.address.postal_code", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "address_country": PersonalField("user.contact.address", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "address_lat": PersonalField("user.location.precise", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "address_lng": PersonalField("user.location.precise", "last_mile_delivery", KEPT_FOR_ORDERS),
-        "notes": PersonalField("user.content", "order_fulfillment", KEPT_FOR_ORDERS),
+        "recipient_name": _recipient("user.name", "order_fulfillment"),
+        "recipient_phone": _recipient("user.contact.phone_number"),
+        "recipient_email": _recipient("user.contact.email", "order_fulfillment", HOSTED),
+        "address_line1": _recipient("user.contact.address.street"),
+        "address_line2": _recipient("user.contact.address.street"),
+        "address_area": _recipient("user.contact.address"),
+        "address_city": _recipient("user.contact.address.city"),
+        "address_region": _recipient("user.contact.address"),
+        "address_postcode": _recipient("user.contact.address.postal_code"),
+        "address_country": _recipient("user.contact.address"),
+        "address_lat": _recipient("user.location.precise"),
+        "address_lng": _recipient("user.location.precise"),
+        "notes": _recipient("user.content", "order_fulfillment"),
+        # Labels the shop sets; free text, so they may name the customer.
+        "tags": _recipient("user.content", "order_fulfillment", HOSTED),
     },
 )
 declare_personal_data(OrderLine, personal={}, not_personal={"name": "a product's name"})
 declare_personal_data(
     OrderEvent,
     personal={
-        "actor_label": PersonalField(
-            "user.contact.email", "security", "kept with the order; pseudonymised when the staff account is erased"
-        )
+        "actor_label": staff_label(KEPT_WITH_ORDER),
+        # Cancellation reasons and delivery notes are free text about the parcel and its recipient.
+        "payload": PersonalField(
+            "user.content", "order_fulfillment", KEPT_WITH_ORDER, legal_basis="contract", shared_with=HOSTED
+        ),
     },
 )
 
@@ -82,6 +113,7 @@ def erase_orders(subject: DataSubject) -> int:
             address_lat=None,
             address_lng=None,
             notes="",
+            tags=[],
         )
     )
 

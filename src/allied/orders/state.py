@@ -19,6 +19,23 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 CANCELLABLE = frozenset(status for status, targets in TRANSITIONS.items() if S.CANCELLED in targets)
 
 
+def _reachable(status: str) -> frozenset[str]:
+    seen: set[str] = set()
+    ahead = list(TRANSITIONS[status])
+    while ahead:
+        target = ahead.pop()
+        if target not in seen:
+            seen.add(target)
+            ahead.extend(TRANSITIONS[target])
+    return frozenset(seen)
+
+
+# An order is open while a delivery still lies ahead of it: the parcel needs its recipient until
+# then. Delivered, returned and cancelled orders are closed (a return of a delivered order comes
+# back to the warehouse, not to the recipient).
+OPEN_STATUSES = frozenset(status for status in TRANSITIONS if S.DELIVERED in _reachable(status))
+
+
 def check_transition(current: str, target: str) -> None:
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(
