@@ -55,7 +55,7 @@ def test_partners_cannot_receive_their_own_shipments(partner_a, floor, member) -
         organization=partner_a, warehouse=floor.warehouse, reference="PO-1", lines=[(tee, 1)], actor=actor
     )
 
-    assert refused(lambda: inbound_receive(inbound=inbound, received={}, actor=actor)).status == 404
+    assert refused(lambda: inbound_receive(inbound=inbound, received={}, actor=actor)).status == 403
 
 
 def test_put_away_moves_units_between_bins_without_changing_on_hand(partner_a, floor, stock_in) -> None:

@@ -26,6 +26,10 @@ INVENTORY_VIEW = "inventory.view"
 INVENTORY_MANAGE = "inventory.manage"
 ORDERS_VIEW = "orders.view"
 ORDERS_MANAGE = "orders.manage"
+# AES's own work on the floor and on the road: no partner role or API scope holds these.
+ORDERS_FULFIL = "orders.fulfil"  # start picking, pick, pack, hand over, returns back in
+WAREHOUSE_MANAGE = "warehouse.manage"  # receive, put away, adjust, count
+DELIVERY_RECORD = "delivery.record"  # the outcome of a delivery attempt
 TRACKING_VIEW = "tracking.view"
 WEBHOOKS_MANAGE = "webhooks.manage"
 DELIVERY_VIEW = "delivery.view"
@@ -50,10 +54,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _OPERATOR_COMMON
         | {ADMIN_ACCESS, ORGANIZATIONS_MANAGE, TEAM_MANAGE, AUDIT_VIEW, CATALOG_MANAGE, INVENTORY_MANAGE}
         | {ORDERS_MANAGE, DELIVERY_VIEW, DELIVERY_MANAGE, FINANCE_VIEW, WEBHOOKS_MANAGE}
+        | {ORDERS_FULFIL, WAREHOUSE_MANAGE, DELIVERY_RECORD}
     ),
-    Role.DISPATCHER: frozenset(_OPERATOR_COMMON | {ORDERS_MANAGE, DELIVERY_VIEW, DELIVERY_MANAGE}),
-    Role.WAREHOUSE: frozenset(_OPERATOR_COMMON | {INVENTORY_MANAGE, ORDERS_MANAGE}),
-    Role.RIDER: frozenset({CONSOLE_ACCESS, DELIVERY_VIEW, TRACKING_VIEW}),
+    Role.DISPATCHER: frozenset(_OPERATOR_COMMON | {ORDERS_MANAGE, DELIVERY_VIEW, DELIVERY_MANAGE, DELIVERY_RECORD}),
+    Role.WAREHOUSE: frozenset(_OPERATOR_COMMON | {INVENTORY_MANAGE, ORDERS_MANAGE, ORDERS_FULFIL, WAREHOUSE_MANAGE}),
+    Role.RIDER: frozenset({CONSOLE_ACCESS, DELIVERY_VIEW, TRACKING_VIEW, DELIVERY_RECORD}),
     Role.FINANCE: frozenset(_OPERATOR_COMMON | {FINANCE_VIEW, FINANCE_MANAGE, AUDIT_VIEW}),
     Role.PRIVACY_OFFICER: frozenset(_OPERATOR_COMMON | {PRIVACY_MANAGE, AUDIT_VIEW}),
     Role.SUPPORT: frozenset(_OPERATOR_COMMON | {DELIVERY_VIEW}),

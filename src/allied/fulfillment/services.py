@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from allied.accounts.policy import ORDERS_MANAGE, Actor, require
+from allied.accounts.policy import ORDERS_FULFIL, ORDERS_MANAGE, Actor, require
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.fulfillment.locks import manifest_for_update, pick_list_for_update, return_for_update
 from allied.fulfillment.models import (
@@ -35,9 +35,7 @@ DEFAULT_BATCH_SIZE = 10
 
 
 def _operator(actor: Actor) -> None:
-    require(actor, ORDERS_MANAGE)
-    if not actor.is_operator:
-        raise NotFound("Not found.")
+    require(actor, ORDERS_FULFIL)
 
 
 @transaction.atomic(savepoint=False)

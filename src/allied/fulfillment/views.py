@@ -67,7 +67,7 @@ def warehouse_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required(policy.ORDERS_MANAGE)
+@permission_required(policy.ORDERS_FULFIL)
 def pick_list_new(request: HttpRequest) -> HttpResponse:
     _operator_page(request)
     if request.method != "POST":
@@ -87,7 +87,7 @@ def pick_list_new(request: HttpRequest) -> HttpResponse:
     return redirect("pick_list", pick_list_id=pick_list.pk)
 
 
-@permission_required(policy.ORDERS_MANAGE)
+@permission_required(policy.ORDERS_FULFIL)
 def pick_list_view(request: HttpRequest, pick_list_id: int) -> HttpResponse:
     _operator_page(request)
     actor = request.actor  # type: ignore[attr-defined]
@@ -112,7 +112,7 @@ def pick_list_view(request: HttpRequest, pick_list_id: int) -> HttpResponse:
     return render(request, "fulfillment/pick_list.html", context)
 
 
-@permission_required(policy.ORDERS_MANAGE)
+@permission_required(policy.ORDERS_FULFIL)
 def packing_queue(request: HttpRequest) -> HttpResponse:
     _operator_page(request)
     actor = request.actor  # type: ignore[attr-defined]
@@ -131,7 +131,7 @@ def _scans(request: HttpRequest) -> list[str]:
     return [code for code in request.POST.getlist("scans") if code.strip()]
 
 
-@permission_required(policy.ORDERS_MANAGE)
+@permission_required(policy.ORDERS_FULFIL)
 def pack_order(request: HttpRequest, order_id: int) -> HttpResponse:
     """Scan every unit into the parcel; the page keeps the scans until the parcel is closed."""
     _operator_page(request)
@@ -198,7 +198,7 @@ def order_packing_slip(request: HttpRequest, order_id: int) -> HttpResponse:
     return _pdf(packing_slip_pdf(order), f"packing-slip-{order.number}.pdf")
 
 
-@permission_required(policy.ORDERS_MANAGE)
+@permission_required(policy.ORDERS_FULFIL)
 def handover(request: HttpRequest) -> HttpResponse:
     _operator_page(request)
     actor = request.actor  # type: ignore[attr-defined]
@@ -211,7 +211,7 @@ def handover(request: HttpRequest) -> HttpResponse:
     return render(request, "fulfillment/handover.html", context)
 
 
-@permission_required(policy.ORDERS_MANAGE)
+@permission_required(policy.ORDERS_FULFIL)
 def manifest_view(request: HttpRequest, manifest_id: int) -> HttpResponse:
     _operator_page(request)
     actor = request.actor  # type: ignore[attr-defined]
@@ -267,7 +267,7 @@ def order_return_request(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required(policy.ORDERS_MANAGE)
+@permission_required(policy.ORDERS_FULFIL)
 def order_return_failed(request: HttpRequest, order_id: int) -> HttpResponse:
     _operator_page(request)
     actor = request.actor  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from allied.accounts.models import Organization
-from allied.accounts.policy import INVENTORY_MANAGE, Actor, require
+from allied.accounts.policy import INVENTORY_MANAGE, WAREHOUSE_MANAGE, Actor, require
 from allied.catalog.models import Product
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.event_types import INBOUND_ANNOUNCED, INBOUND_RECEIVED
@@ -254,9 +254,7 @@ def inbound_receive(*, inbound: InboundShipment, received: dict[int, tuple[int, 
     `received` maps line id to (good, damaged). Lines not mentioned arrived with nothing. The
     differences from what was announced are kept on the lines and in the event.
     """
-    require(actor, INVENTORY_MANAGE)
-    if not actor.is_operator:
-        raise NotFound("No such inbound shipment.")
+    require(actor, WAREHOUSE_MANAGE)
     inbound = inbound_for_update(inbound.pk)
     if inbound.status != InboundStatus.ANNOUNCED:
         raise Conflict(f"This shipment is already {inbound.get_status_display().lower()}.")
@@ -339,9 +337,7 @@ def inbound_receive(*, inbound: InboundShipment, received: dict[int, tuple[int, 
 @transaction.atomic(savepoint=False)
 def stock_put_away(*, product: Product, from_bin: Bin, to_bin: Bin, quantity: int, actor: Actor) -> None:
     """Move units between bins of one warehouse; on hand does not change."""
-    require(actor, INVENTORY_MANAGE)
-    if not actor.is_operator:
-        raise NotFound("No such bin.")
+    require(actor, WAREHOUSE_MANAGE)
     if from_bin.warehouse_id != to_bin.warehouse_id or from_bin.pk == to_bin.pk:
         raise ValidationFailed("Choose another bin in the same warehouse.", errors=[FieldError("to_bin", "Invalid.")])
     if quantity <= 0:
@@ -381,9 +377,7 @@ def stock_put_away(*, product: Product, from_bin: Bin, to_bin: Bin, quantity: in
 @transaction.atomic(savepoint=False)
 def stock_adjust(*, product: Product, bin: Bin, delta: int, reason: str, note: str, actor: Actor) -> StockMove:
     """Correct the books for units damaged, lost or found. Units promised to orders cannot be adjusted away."""
-    require(actor, INVENTORY_MANAGE)
-    if not actor.is_operator:
-        raise NotFound("No such bin.")
+    require(actor, WAREHOUSE_MANAGE)
     if reason not in ADJUSTMENT_REASONS:
         raise ValidationFailed("Choose a reason.", errors=[FieldError("reason", "Not an adjustment reason.")])
     if delta == 0:
@@ -421,9 +415,7 @@ def stock_adjust(*, product: Product, bin: Bin, delta: int, reason: str, note: s
 @transaction.atomic(savepoint=False)
 def cycle_count_record(*, product: Product, bin: Bin, counted: int, actor: Actor) -> CycleCount:
     """First count of a product in a bin. A match closes it; a mismatch asks for a recount."""
-    require(actor, INVENTORY_MANAGE)
-    if not actor.is_operator:
-        raise NotFound("No such bin.")
+    require(actor, WAREHOUSE_MANAGE)
     if counted < 0:
         raise ValidationFailed("Counts are not negative.", errors=[FieldError("counted", "Must be 0 or more.")])
     stock_for_update(warehouse=bin.warehouse, product_ids=[product.pk])
@@ -444,9 +436,7 @@ def cycle_count_record(*, product: Product, bin: Bin, counted: int, actor: Actor
 @transaction.atomic(savepoint=False)
 def cycle_count_recount(*, count: CycleCount, counted: int, actor: Actor) -> CycleCount:
     """The second count decides: the books are set to it through a ledger entry."""
-    require(actor, INVENTORY_MANAGE)
-    if not actor.is_operator:
-        raise NotFound("No such count.")
+    require(actor, WAREHOUSE_MANAGE)
     count = cycle_count_for_update(count.pk)
     if count.status != CountStatus.RECOUNT:
         raise Conflict("This count is closed.")

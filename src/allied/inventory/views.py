@@ -68,7 +68,7 @@ def _received_quantities(request: HttpRequest, line_ids: list[int]) -> dict[int,
     return received
 
 
-@permission_required(policy.INVENTORY_MANAGE)
+@permission_required(policy.WAREHOUSE_MANAGE)
 def inbound_receive_view(request: HttpRequest, inbound_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if not actor.is_operator:
@@ -89,7 +89,7 @@ def inbound_receive_view(request: HttpRequest, inbound_id: int) -> HttpResponse:
     return render(request, "inventory/inbound_receive.html", {"inbound": inbound, "problems": problems})
 
 
-@permission_required(policy.INVENTORY_MANAGE)
+@permission_required(policy.WAREHOUSE_MANAGE)
 def put_away(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if not actor.is_operator:
@@ -151,7 +151,7 @@ def product_ledger(request: HttpRequest, product_id: int) -> HttpResponse:
     return render(request, "inventory/product_ledger.html", context)
 
 
-@permission_required(policy.INVENTORY_MANAGE)
+@permission_required(policy.WAREHOUSE_MANAGE)
 def stock_correct(request: HttpRequest) -> HttpResponse:
     """Adjustments with a reason code, and cycle counts (a mismatch asks for a recount)."""
     actor = request.actor  # type: ignore[attr-defined]
@@ -189,7 +189,7 @@ def stock_correct(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/stock_correct.html", context)
 
 
-@permission_required(policy.INVENTORY_MANAGE)
+@permission_required(policy.WAREHOUSE_MANAGE)
 def recount(request: HttpRequest, count_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if not actor.is_operator or request.method != "POST":

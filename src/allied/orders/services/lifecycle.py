@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 
-from allied.accounts.policy import ORDERS_MANAGE, Actor, require
-from allied.core.errors import Conflict, FieldError, ValidationFailed
+from allied.accounts.policy import DELIVERY_RECORD, ORDERS_FULFIL, ORDERS_MANAGE, Actor, require
+from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.event_types import ORDER_CREATED, ORDER_STATUS_CHANGED
 from allied.inventory.events import stock_levels_changed
 from allied.inventory.locks import stock_for_update
@@ -36,6 +36,7 @@ NUMBER_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23
 def order_allocate_backordered(*, order_id: int, actor: Actor) -> Order:
     """Give a backordered order whatever has become available (one order per transaction, so the
     oldest order is served first and locks stay short)."""
+    require(actor, ORDERS_FULFIL)
     with transaction.atomic(savepoint=False):
         order = order_for_update(order_id)
         if order.status != OrderStatus.BACKORDERED:
@@ -81,6 +82,12 @@ def orders_backordered_for(*, warehouse_id: int, product_ids: list[int]) -> list
     )
 
 
+def _check_tenant(actor: Actor, order: Order) -> None:
+    """A partner acts only on its own orders; anything else does not exist for it."""
+    if not actor.is_operator and actor.organization != order.organization:
+        raise NotFound("No such order.")
+
+
 def _transition(order: Order, target: str, *, actor: Actor, event_type: str = "", **payload: object) -> None:
     check_transition(order.status, target)
     previous = order.status
@@ -103,6 +110,7 @@ def order_cancel(*, order: Order, reason: str, actor: Actor) -> Order:
     dock to be put away, and waiting orders may take the freed units."""
     require(actor, ORDERS_MANAGE)
     order = order_for_update(order.pk)
+    _check_tenant(actor, order)
     if order.status == OrderStatus.CANCELLED:
         return order
     check_transition(order.status, OrderStatus.CANCELLED)
@@ -142,7 +150,7 @@ def order_cancel(*, order: Order, reason: str, actor: Actor) -> Order:
 
 @transaction.atomic(savepoint=False)
 def order_start_picking(*, order: Order, actor: Actor) -> Order:
-    require(actor, ORDERS_MANAGE)
+    require(actor, ORDERS_FULFIL)
     order = order_for_update(order.pk)
     if order.status != OrderStatus.PICKING:
         _transition(order, OrderStatus.PICKING, actor=actor)
@@ -160,7 +168,7 @@ def _line_for_scan(order: Order, code: str) -> OrderLine:
 @transaction.atomic(savepoint=False)
 def order_pick(*, order: Order, code: str, quantity: int, actor: Actor, bin_code: str = "") -> OrderLine:
     """Record units picked for a line, scanned by SKU or barcode, from a bin (or in walking order)."""
-    require(actor, ORDERS_MANAGE)
+    require(actor, ORDERS_FULFIL)
     order = order_for_update(order.pk)
     if order.status != OrderStatus.PICKING:
         raise Conflict(f"Order {order.number} is {order.get_status_display().lower()}, not being picked.")
@@ -196,7 +204,7 @@ def order_pick(*, order: Order, code: str, quantity: int, actor: Actor, bin_code
 @transaction.atomic(savepoint=False)
 def order_pack(*, order: Order, scanned_codes: list[str], weight_grams: int, dimensions_mm: str, actor: Actor) -> Order:
     """Close the parcel: every picked unit must have been scanned at the packing bench, and nothing else."""
-    require(actor, ORDERS_MANAGE)
+    require(actor, ORDERS_FULFIL)
     order = order_for_update(order.pk)
     check_transition(order.status, OrderStatus.PACKED)
     lines = list(order.lines.select_related("product"))
@@ -237,7 +245,7 @@ def order_pack(*, order: Order, scanned_codes: list[str], weight_grams: int, dim
 
 @transaction.atomic(savepoint=False)
 def order_hand_over(*, order: Order, carrier: str, actor: Actor) -> Order:
-    require(actor, ORDERS_MANAGE)
+    require(actor, ORDERS_FULFIL)
     order = order_for_update(order.pk)
     if order.status == OrderStatus.HANDED_OVER and order.carrier == carrier:
         return order
@@ -249,7 +257,7 @@ def order_hand_over(*, order: Order, carrier: str, actor: Actor) -> Order:
 @transaction.atomic(savepoint=False)
 def order_record_delivery(*, order: Order, delivered: bool, note: str, actor: Actor) -> Order:
     """The outcome of a delivery attempt: delivered, or failed (to be tried again or returned)."""
-    require(actor, ORDERS_MANAGE)
+    require(actor, DELIVERY_RECORD)
     order = order_for_update(order.pk)
     target = OrderStatus.DELIVERED if delivered else OrderStatus.ATTEMPT_FAILED
     _transition(order, target, actor=actor, note=note)
@@ -258,7 +266,7 @@ def order_record_delivery(*, order: Order, delivered: bool, note: str, actor: Ac
 
 @transaction.atomic(savepoint=False)
 def order_mark_returned(*, order: Order, actor: Actor) -> Order:
-    require(actor, ORDERS_MANAGE)
+    require(actor, ORDERS_FULFIL)
     order = order_for_update(order.pk)
     _transition(order, OrderStatus.RETURNED, actor=actor)
     return order
@@ -273,6 +281,7 @@ def order_split_backorder(*, order: Order, actor: Actor) -> Order:
     """
     require(actor, ORDERS_MANAGE)
     order = order_for_update(order.pk)
+    _check_tenant(actor, order)
     if order.status != OrderStatus.BACKORDERED:
         raise Conflict("Only a backordered order can be split.")
     lines = list(order.lines.all())
