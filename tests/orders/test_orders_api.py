@@ -180,4 +180,15 @@ def test_asn_is_announced_through_the_api(shop: Client, partner_a) -> None:
     ]
     assert duplicate.status_code == 422
     assert duplicate.json()["errors"][0]["field"] == "reference"
-    assert unknown.json()["errors"][0]["field"] == "lines[0].sku"
+    assert unknown.json()["errors"][0] == {
+        "field": "lines[0].sku",
+        "message": "Unknown SKU 'ZZZ'.",
+        "code": "unknown_sku",
+    }
+    elsewhere = writer.post(
+        "/api/v1/inbound-shipments",
+        json.dumps({"reference": "PO-3", "warehouse": "NOWHERE", "lines": [{"sku": "CAP", "quantity": 1}]}),
+        content_type="application/json",
+    )
+    assert elsewhere.status_code == 422
+    assert elsewhere.json()["errors"][0]["field"] == "warehouse"

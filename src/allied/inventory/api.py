@@ -2,13 +2,16 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
-from allied.catalog.models import Product
-from allied.core.errors import FieldError, ValidationFailed
 from allied.core.pagination import paginate_by_id
 from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
-from allied.inventory.models import InboundShipment, Warehouse
+from allied.inventory.models import InboundShipment
 from allied.inventory.schemas import InboundCreateIn, InboundOut, StockLevelPageOut
-from allied.inventory.selectors import access_inbound, default_warehouse, stock_levels_visible_to
+from allied.inventory.selectors import (
+    access_inbound,
+    products_for_lines,
+    stock_levels_visible_to,
+    warehouse_for_inbound,
+)
 from allied.inventory.services import inbound_create
 
 router = Router(tags=["Inventory"])
@@ -44,25 +47,8 @@ def inbound_shipments_create(request: HttpRequest, payload: InboundCreateIn) -> 
     """Tell AES what stock is on its way. The warehouse records what actually arrives, and any
     difference, when it is received. Needs `inventory:write`."""
     actor = request.auth  # type: ignore[attr-defined]
-    warehouse = default_warehouse()
-    if payload.warehouse:
-        found = Warehouse.objects.filter(code=payload.warehouse, is_active=True).first()
-        if found is None:
-            raise ValidationFailed(
-                "Unknown warehouse.", errors=[FieldError("warehouse", "No active warehouse with that code.")]
-            )
-        warehouse = found
-    products = {
-        p.sku: p
-        for p in Product.objects.filter(organization=actor.organization, sku__in=[line.sku for line in payload.lines])
-    }
-    unknown = [
-        FieldError(f"lines[{i}].sku", f"Unknown SKU {line.sku!r}.", "unknown_sku")
-        for i, line in enumerate(payload.lines)
-        if line.sku not in products
-    ]
-    if unknown:
-        raise ValidationFailed("Some SKUs are unknown.", errors=unknown)
+    warehouse = warehouse_for_inbound(payload.warehouse or "")
+    lines = products_for_lines(actor.organization, [(line.sku, line.quantity) for line in payload.lines])
     with transaction.atomic(durable=True):
         inbound = inbound_create(
             organization=actor.organization,
@@ -71,7 +57,7 @@ def inbound_shipments_create(request: HttpRequest, payload: InboundCreateIn) -> 
             expected_on=payload.expected_on,
             notes=payload.notes,
             actor=actor,
-            lines=[(products[line.sku], line.quantity) for line in payload.lines],
+            lines=lines,
         )
     return Status(201, access_inbound(actor, inbound.pk))
 

@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+from typing import Any
+
 from django.db.models import F, Q, QuerySet, Sum
 
 from allied.accounts.policy import INVENTORY_VIEW, Actor, require
@@ -13,6 +16,33 @@ def default_warehouse() -> Warehouse:
     if not rows:
         raise Conflict("AES has no active warehouse yet; an administrator must add one.")
     return sql.instance(Warehouse, ("id", "code"), rows[0])
+
+
+def warehouse_for_inbound(code: str) -> Warehouse:
+    """The warehouse a partner ships to: the active one with this code, or the main one."""
+    if not code.strip():
+        return default_warehouse()
+    found = Warehouse.objects.filter(code=code.strip().upper(), is_active=True).first()
+    if found is None:
+        raise ValidationFailed(
+            "Unknown warehouse.", errors=[FieldError("warehouse", f"No active warehouse has the code {code!r}.")]
+        )
+    return found
+
+
+def products_for_lines(organization: Any, lines: Sequence[tuple[str, int]]) -> list[tuple[Product, int]]:
+    """(SKU, quantity) lines as the organization's products, every unknown SKU named at once as
+    `lines[i].sku` (the API's name; pages number the lines for people)."""
+    skus = [sku.strip() for sku, _ in lines]
+    products = {product.sku: product for product in Product.objects.filter(organization=organization, sku__in=skus)}
+    unknown = [
+        FieldError(f"lines[{index}].sku", f"Unknown SKU {sku!r}.", "unknown_sku")
+        for index, sku in enumerate(skus)
+        if sku not in products
+    ]
+    if unknown:
+        raise ValidationFailed("Some SKUs are unknown.", errors=unknown)
+    return [(products[sku], quantity) for sku, (_, quantity) in zip(skus, lines, strict=True)]
 
 
 def stock_levels_visible_to(actor: Actor, *, sku: str = "", warehouse_code: str = "") -> QuerySet[Stock]:

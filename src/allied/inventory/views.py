@@ -26,6 +26,7 @@ from allied.inventory.selectors import (
     ledger_visible_to,
     product_in_bin_by_code,
     product_in_bin_or_catalog,
+    products_for_lines,
     stock_levels_visible_to,
 )
 from allied.inventory.services import (
@@ -242,7 +243,8 @@ def inbound_portal_detail(request: HttpRequest, inbound_id: int) -> HttpResponse
 
 
 def _parse_inbound_lines(actor: policy.Actor, text: str) -> list[tuple[Product, int]]:
-    """`SKU, quantity` per line into products of the actor's catalog, every bad line named."""
+    """`SKU, quantity` per line into products of the actor's catalog (`products_for_lines`, as
+    the API does), every bad line named by its number in the text."""
     wanted, errors = [], []
     for number, raw in enumerate(filter(None, (row.strip() for row in text.splitlines())), start=1):
         sku, _, quantity = (part.strip() for part in raw.replace(";", ",").partition(","))
@@ -250,12 +252,11 @@ def _parse_inbound_lines(actor: policy.Actor, text: str) -> list[tuple[Product, 
             errors.append(FieldError("lines", f"Line {number}: give a quantity of at least 1 after the SKU."))
             continue
         wanted.append((number, sku, int(quantity)))
-    products = {
-        p.sku: p for p in Product.objects.filter(organization=actor.organization, sku__in=[w[1] for w in wanted])
-    }
-    errors += [
-        FieldError("lines", f"Line {number}: unknown SKU {sku}.") for number, sku, _ in wanted if sku not in products
-    ]
+    try:
+        products = products_for_lines(actor.organization, [(sku, quantity) for _, sku, quantity in wanted])
+    except ValidationFailed as unknown:
+        numbers = {f"lines[{index}].sku": number for index, (number, _, _) in enumerate(wanted)}
+        errors += [FieldError("lines", f"Line {numbers[e.field]}: {e.message}") for e in unknown.errors]
     if errors:
         raise ValidationFailed("Some lines are not valid.", errors=errors)
-    return [(products[sku], quantity) for _, sku, quantity in wanted]
+    return products
