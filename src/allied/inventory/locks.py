@@ -7,18 +7,24 @@ from allied.catalog.models import Product
 from allied.core import sql
 from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, Warehouse
 
-_STOCK_COLUMNS = ("id", "organization_id", "product_id", "warehouse_id", "on_hand", "reserved", "quarantined")
+STOCK_COLUMNS = ("id", "organization_id", "product_id", "warehouse_id", "on_hand", "reserved", "quarantined")
+
+
+def stock_lock_sql(*, warehouse_id: str, product_ids: str) -> str:
+    """The one way stock rows are locked, as SQL for lean statements that lock them among other
+    reads (the order intake): the rows of the products in the warehouse, in product order, with
+    `STOCK_COLUMNS`. `warehouse_id` is an SQL expression, `product_ids` a condition on product_id."""
+    return (
+        f"SELECT {', '.join(STOCK_COLUMNS)} FROM inventory_stock"  # noqa: S608
+        f" WHERE warehouse_id = {warehouse_id} AND {product_ids} ORDER BY product_id{sql.lock_clause()}"
+    )
 
 
 def _lock_stock(warehouse: Warehouse, product_ids: list[int]) -> list[Stock]:
     # Lean SQL: this lock is on every order's path (core/sql.py).
     condition = sql.any_of("product_id", product_ids, "bigint")
-    rows = sql.fetch(
-        f"SELECT {', '.join(_STOCK_COLUMNS)} FROM inventory_stock"  # noqa: S608
-        f" WHERE warehouse_id = %s AND {condition.sql} ORDER BY product_id{sql.lock_clause()}",
-        [warehouse.pk, *condition.params],
-    )
-    return [sql.instance(Stock, _STOCK_COLUMNS, row) for row in rows]
+    rows = sql.fetch(stock_lock_sql(warehouse_id="%s", product_ids=condition.sql), [warehouse.pk, *condition.params])
+    return [sql.instance(Stock, STOCK_COLUMNS, row) for row in rows]
 
 
 def stock_for_update(*, warehouse: Warehouse, product_ids: Iterable[int]) -> dict[int, Stock]:

@@ -9,10 +9,14 @@ from allied.core import sql
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.inventory.models import Bin, BinStock, CycleCount, InboundShipment, Stock, StockMove, Warehouse
 
+# AES's main warehouse, where orders and inbound shipments go unless told otherwise: the first
+# active one by code. SQL, because the order intake reads it inside its one lean statement.
+MAIN_WAREHOUSE_SQL = "SELECT id, code FROM inventory_warehouse WHERE is_active ORDER BY code LIMIT 1"
+
 
 def default_warehouse() -> Warehouse:
-    """AES's main warehouse (the first active one by code); on every order's path, so lean SQL."""
-    rows = sql.fetch("SELECT id, code FROM inventory_warehouse WHERE is_active ORDER BY code LIMIT 1", [])
+    """AES's main warehouse (`MAIN_WAREHOUSE_SQL`)."""
+    rows = sql.fetch(MAIN_WAREHOUSE_SQL, [])
     if not rows:
         raise Conflict("AES has no active warehouse yet; an administrator must add one.")
     return sql.instance(Warehouse, ("id", "code"), rows[0])

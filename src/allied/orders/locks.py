@@ -1,10 +1,14 @@
-"""Order rows are locked before stock rows, always, and several orders in id order."""
+"""Order rows are locked before stock rows, always. Stock rows are locked only as inventory locks
+them (`inventory.locks`), the intake's lean statement included."""
 
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from allied.catalog.selectors import products_by_sku_sql
 from allied.core import sql
+from allied.inventory.locks import STOCK_COLUMNS, stock_lock_sql
 from allied.inventory.models import Stock, Warehouse
+from allied.inventory.selectors import MAIN_WAREHOUSE_SQL
 from allied.orders.models import Order
 
 
@@ -31,9 +35,6 @@ class IntakeLookup:
     stocks: dict[int, Stock]  # by product id, locked; products without a stock row are missing
 
 
-_STOCK_COLUMNS = ("id", "organization_id", "product_id", "warehouse_id", "on_hand", "reserved", "quarantined")
-
-
 def _nulls(count: int) -> str:
     return ", ".join(["NULL"] * count)
 
@@ -47,13 +48,13 @@ def intake_for_update(
     # On PostgreSQL an array keeps the one plan on the (product, warehouse) index.
     wanted_ids = "= ANY(ARRAY(SELECT id FROM wanted))" if sql.is_postgresql() else "IN (SELECT id FROM wanted)"
     wanted = sql.any_of("sku", skus, "text")
+    locked = stock_lock_sql(
+        warehouse_id="coalesce(CAST(%s AS bigint), (SELECT id FROM main))", product_ids=f"product_id {wanted_ids}"
+    )
     statement = (
-        "WITH main AS (SELECT id, code FROM inventory_warehouse WHERE is_active ORDER BY code LIMIT 1),"  # noqa: S608
-        " wanted AS (SELECT id, sku, name, is_active FROM catalog_product"
-        f" WHERE organization_id = %s AND {wanted.sql}),"
-        " locked AS (SELECT id, organization_id, product_id, warehouse_id, on_hand, reserved, quarantined"
-        " FROM inventory_stock WHERE warehouse_id = coalesce(CAST(%s AS bigint), (SELECT id FROM main))"
-        f" AND product_id {wanted_ids} ORDER BY product_id{sql.lock_clause()})"
+        f"WITH main AS ({MAIN_WAREHOUSE_SQL}),"  # noqa: S608
+        f" wanted AS ({products_by_sku_sql(organization_id='%s', skus=wanted.sql)}),"
+        f" locked AS ({locked})"
         " SELECT 'order', id, CAST(NULL AS text), CAST(NULL AS text), CAST(NULL AS boolean), CAST(NULL AS bigint),"
         " CAST(NULL AS bigint), CAST(NULL AS bigint), CAST(NULL AS integer), CAST(NULL AS integer),"
         " CAST(NULL AS integer) FROM orders_order WHERE organization_id = %s AND channel = %s AND external_id = %s"
@@ -78,5 +79,5 @@ def intake_for_update(
         elif kind == "product":
             products[text] = ProductForIntake(row_id, text, name, bool(flag))
         else:
-            stocks[stock[1]] = sql.instance(Stock, _STOCK_COLUMNS, (row_id, *stock))
+            stocks[stock[1]] = sql.instance(Stock, STOCK_COLUMNS, (row_id, *stock))
     return IntakeLookup(existing, number_taken, next_id, warehouse, products, stocks)

@@ -3,7 +3,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -73,13 +73,6 @@ class OrderCreateSchema(Strict):
     delivery_window: WindowIn | None = None
     notes: Annotated[str, StringConstraints(max_length=2000)] = ""
     tags: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(default=[], max_length=20)
-
-    @model_validator(mode="after")
-    def one_currency(self) -> "OrderCreateSchema":
-        for index, line in enumerate(self.lines):
-            if line.currency is not None and line.currency != self.currency:
-                raise ValueError(f"lines[{index}].currency {line.currency} differs from the order's {self.currency}")
-        return self
 
 
 class Out(BaseModel):

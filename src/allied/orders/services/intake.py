@@ -14,6 +14,7 @@ from django.utils import timezone
 from allied.accounts.models import Organization
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
 from allied.core import sql
+from allied.core.db import unique_columns, unique_violation
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.event_types import ORDER_CREATED
 from allied.core.events import domain_events_insert
@@ -33,11 +34,17 @@ from allied.orders.models import Channel, IdempotencyRecord, Order, OrderEvent, 
 NUMBER_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
 
 
+# The channels an order may name when a partner sends it itself (API, pages, CSV); the stores'
+# channels belong to their connectors, which act as Allied.
+CLIENT_CHANNELS = (Channel.API, Channel.MANUAL, Channel.MARKETPLACE, Channel.CSV)
+
+
 @dataclass(frozen=True)
 class LineInput:
     sku: str
     quantity: int
     unit_price: Decimal
+    currency: str = ""  # given by some stores per line; must then be the order's
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,10 @@ def order_input_from(payload: Any, *, channel: str | None = None) -> OrderInput:
         window_end=window.end if window else None,
         notes=payload.notes,
         tags=payload.tags,
-        lines=[LineInput(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price) for line in payload.lines],
+        lines=[
+            LineInput(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price, currency=line.currency or "")
+            for line in payload.lines
+        ],
     )
 
 
@@ -111,11 +121,12 @@ def new_order_number() -> str:
     )
 
 
-def _validate(data: OrderInput, products: dict[str, ProductForIntake]) -> None:
+def _validate(data: OrderInput, products: dict[str, ProductForIntake], actor: Actor) -> None:
     """Check every line and field, and raise once with all the problems."""
     errors: list[FieldError] = []
-    if data.channel not in Channel.values:
-        errors.append(FieldError("channel", f"One of {', '.join(Channel.values)}."))
+    channels = Channel.values if actor.is_system else CLIENT_CHANNELS
+    if data.channel not in channels:
+        errors.append(FieldError("channel", f"One of {', '.join(channels)}."))
     if not data.external_id.strip():
         errors.append(FieldError("external_id", "Required: your own id for this order."))
     if not data.lines:
@@ -134,6 +145,10 @@ def _validate(data: OrderInput, products: dict[str, ProductForIntake]) -> None:
             errors.append(FieldError(f"lines[{index}].quantity", "Must be at least 1."))
         if line.unit_price < 0:
             errors.append(FieldError(f"lines[{index}].unit_price", "Must not be negative."))
+        if line.currency and line.currency != data.currency:
+            errors.append(
+                FieldError(f"lines[{index}].currency", f"Must be the order's currency, {data.currency}.", "currency")
+            )
     if data.payment_method == PaymentMethod.COD and data.cod_amount <= 0:
         errors.append(FieldError("cod_amount", "Cash-on-delivery orders need the amount to collect."))
     if data.payment_method == PaymentMethod.PREPAID and data.cod_amount:
@@ -217,7 +232,7 @@ def order_create(
     while lookup.number_taken and Order.objects.filter(number=number).exists():  # one in 10^12
         number = new_order_number()
     products = lookup.products
-    _validate(data, products)
+    _validate(data, products, actor)
     warehouse = warehouse or lookup.default_warehouse
     if warehouse is None:
         raise Conflict("AES has no active warehouse yet; an administrator must add one.")
@@ -310,35 +325,64 @@ def order_create(
     return OrderIntake(order, created=True)
 
 
-def order_take_in(*, actor: Actor, data: OrderInput, idempotency_key: str = "", fingerprint: str = "") -> OrderIntake:
-    """`order_create` in a transaction of its own, as the API takes orders in: a repeated
-    `Idempotency-Key` answers with its first order; a request that loses a race to the unique
-    constraints (its twin committed first) runs again and finds the twin."""
+@transaction.atomic(savepoint=False)
+def order_receive(
+    *, organization: Organization, data: OrderInput, actor: Actor, idempotency_key: str = "", fingerprint: str = ""
+) -> OrderIntake:
+    """Take in an order within the caller's transaction, so a store connector can write its inbox
+    row and the order atomically. A repeated `Idempotency-Key` answers with its first order (or a
+    conflict when it came with another request); the same (channel, external id) answers with the
+    existing order. A concurrent twin may still win the race to the unique constraints: then the
+    caller's transaction is broken and must run again (`order_take_in` does that)."""
+    if idempotency_key:
+        record = IdempotencyRecord.objects.filter(organization=organization, key=idempotency_key).first()
+        if record is not None:
+            if record.fingerprint != fingerprint:
+                raise Conflict(
+                    "This Idempotency-Key was used for a different request.",
+                    errors=[FieldError("Idempotency-Key", "Use a new key for a new order.", "key_reused")],
+                )
+            return OrderIntake(Order.objects.get(pk=record.order_id), created=False)
+    intake = order_create(organization=organization, data=data, actor=actor)
+    if idempotency_key:
+        IdempotencyRecord.objects.create(
+            organization=organization, key=idempotency_key, fingerprint=fingerprint, order=intake.order
+        )
+    return intake
+
+
+def _intake_races() -> frozenset[tuple[str, frozenset[str]]]:
+    """The unique constraints a concurrent twin of an order can break first: the same (channel,
+    external id), the same Idempotency-Key, or the same freshly drawn order number."""
+    return frozenset(
+        {
+            unique_columns(Order, "order_unique_per_channel"),
+            unique_columns(Order, "number"),
+            unique_columns(IdempotencyRecord, "idempotency_key_unique_per_org"),
+        }
+    )
+
+
+def order_take_in(
+    *, actor: Actor, data: OrderInput, idempotency_key: str = "", fingerprint: str = "", organization: Any = None
+) -> OrderIntake:
+    """The entry point of one order (an API call, a store webhook's task): `order_receive` in a
+    transaction of its own, run again when a twin won the race to one of the intake's unique
+    constraints, so the second run finds the twin. Any other integrity error is a defect and
+    propagates."""
     for _attempt in range(3):
         try:
             with transaction.atomic(durable=True):
-                if idempotency_key:
-                    record = IdempotencyRecord.objects.filter(
-                        organization=actor.organization, key=idempotency_key
-                    ).first()
-                    if record is not None:
-                        if record.fingerprint != fingerprint:
-                            raise Conflict(
-                                "This Idempotency-Key was used for a different request.",
-                                errors=[FieldError("Idempotency-Key", "Use a new key for a new order.", "key_reused")],
-                            )
-                        return OrderIntake(Order.objects.get(pk=record.order_id), created=False)
-                intake = order_create(organization=actor.organization, data=data, actor=actor)
-                if idempotency_key:
-                    IdempotencyRecord.objects.create(
-                        organization=actor.organization,
-                        key=idempotency_key,
-                        fingerprint=fingerprint,
-                        order=intake.order,
-                    )
-                return intake
-        except IntegrityError:
-            continue
+                return order_receive(
+                    organization=organization or actor.organization,
+                    data=data,
+                    actor=actor,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                )
+        except IntegrityError as error:
+            if unique_violation(error) not in _intake_races():
+                raise
     raise Conflict("The order could not be taken in for concurrent changes; send it again.")
 
 
