@@ -23,9 +23,10 @@ outcome, never expected: it is seen by recording every `PermissionDenied` raised
 request is handled, so a caught refusal is never mistaken for a success. Any 5xx fails.
 
 The console (/ops/) and the portal (/portal/) share their list and detail views: which rows
-show depends on the caller, not on the prefix. So the area prefix is not a boundary here;
-what is AES's alone (the warehouse floor, receiving, stock corrections, delivery outcomes,
-the operator dashboards) is marked `aes(...)`.
+show depends on the caller, not on the prefix, so the prefix is not what is checked here.
+What is AES's alone, whatever a partner's role or a key's scopes (the warehouse floor:
+picking, packing, manifests and handover; receiving and put-away; stock corrections and
+counts; delivery outcomes; receiving returns), is marked `aes(...)`.
 
 Where today's code disagrees with the policy, the table still says what the policy says and
 KNOWN_MISMATCHES marks the case as a strict xfail, so it flips to a failure once fixed.
@@ -71,7 +72,7 @@ from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
 from allied.fulfillment.models import Carrier, Manifest, PickList, Return, ReturnLine, ReturnSource
-from allied.inventory.models import BinKind, CycleCount, InboundShipment
+from allied.inventory.models import BinKind, CycleCount, InboundShipment, MoveReason
 from allied.inventory.services import inbound_create
 from allied.orders.models import Order
 from allied.orders.services.intake import order_create
@@ -399,7 +400,7 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
         "adjust-code": w.sku,
         "adjust-bin": "A-01-01",
         "adjust-delta": "1",
-        "adjust-reason": "found",
+        "adjust-reason": MoveReason.ADJUST_FOUND,
     },
     ("recount", ""): lambda w, c: {"counted": "2"},
     ("inbound_receive", ""): lambda w, c: {f"good-{w.inbound_line_id}": "5", f"damaged-{w.inbound_line_id}": "0"},
