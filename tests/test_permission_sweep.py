@@ -774,7 +774,10 @@ API_CASES = [
 
 
 def test_every_page_has_an_expectation_and_every_expectation_a_page() -> None:
-    routes = {route.name for route in page_routes()}
+    names = [route.name for route in page_routes()]
+    routes = set(names)
+
+    assert len(names) == len(routes), "two URL patterns share a name: the table could not tell them apart"
 
     assert sorted(routes - PAGES.keys()) == [], "add these routes to PAGES, saying who may call them"
     assert sorted(PAGES.keys() - routes) == [], "these routes are gone: remove them from PAGES"
