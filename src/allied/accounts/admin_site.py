@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from allied.accounts.policy import ADMIN_ACCESS, actor_can
+from allied.core.errors import PermissionDenied
 
 
 class AlliedAdminSite(admin.AdminSite):
@@ -29,7 +30,11 @@ class AlliedAdminSite(admin.AdminSite):
         )
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        """Everyone signs in through the one login page, which enforces MFA."""
+        """Everyone signs in through the one login page, which enforces MFA; someone signed in
+        already, without admin access or its second factor, is refused (not sent back to sign in,
+        which would send them here again)."""
+        if request.user.is_authenticated:
+            raise PermissionDenied("The admin is for AES administrators signed in with their authenticator app.")
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
 

@@ -48,7 +48,7 @@ from allied.accounts.services import (
     organization_create,
     user_profile_update,
 )
-from allied.core.errors import DomainError
+from allied.core.errors import FORM_ERRORS
 from allied.core.forms import form_add_domain_error
 
 
@@ -114,7 +114,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
                     invitation_create(
                         organization=organization, email=form.cleaned_data["owner_email"], role=Role.OWNER, actor=actor
                     )
-            except DomainError as error:
+            except FORM_ERRORS as error:
                 form_add_domain_error(form, error)
             else:
                 messages.success(request, f"{organization.name} is set up; its owner has been invited.")
@@ -146,7 +146,7 @@ def _team_page(request: HttpRequest, organization: Organization) -> HttpResponse
                     role=form.cleaned_data["role"],
                     actor=actor,
                 )
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
@@ -180,7 +180,7 @@ def membership_update(request: HttpRequest, membership_id: int) -> HttpResponse:
                 if form.is_valid():
                     membership_change_role(membership=membership, role=form.cleaned_data["role"], actor=actor)
                     messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
-    except DomainError as error:
+    except FORM_ERRORS as error:
         if error.status == 404:
             raise
         messages.error(request, error.detail)
@@ -195,7 +195,7 @@ def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
         with transaction.atomic(durable=True):
             invitation = access_invitation(actor, invitation_id, for_update=True)
             invitation_revoke(invitation=invitation, actor=actor)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         if error.status == 404:
             raise
         messages.error(request, error.detail)
@@ -224,7 +224,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                     scopes=form.cleaned_data["scopes"],
                     actor=actor,
                 )
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             form = ApiKeyForm()
@@ -274,7 +274,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic(durable=True):
                 user_profile_update(user=user, actor=request.actor, **form.cleaned_data)  # type: ignore[arg-type, attr-defined]
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             messages.success(request, "Your profile is saved.")
@@ -294,7 +294,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 membership = invitation_accept(
                     token=token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"]
                 )
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             login(request, membership.user, backend="allauth.account.auth_backends.AuthenticationBackend")

@@ -33,7 +33,7 @@ from allied.catalog.services import (
     product_update,
     product_upsert_many,
 )
-from allied.core.errors import DomainError
+from allied.core.errors import FORM_ERRORS
 from allied.core.forms import form_add_domain_error
 
 
@@ -89,7 +89,7 @@ def product_new(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic(durable=True):
                 product = product_create(organization=organization, actor=actor, **form.product_values)
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             messages.success(request, f"{product.sku} is in the catalog.")
@@ -108,7 +108,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
                 product = product_update(
                     product=access_product(actor, product_id, for_update=True), actor=actor, **form.product_values
                 )
-        except DomainError as error:
+        except FORM_ERRORS as error:
             if error.status == 404:
                 raise
             form_add_domain_error(form, error)
@@ -159,7 +159,7 @@ def product_import(request: HttpRequest) -> HttpResponse:
                     context["result"] = product_upsert_many(
                         organization=organization, items=[row.values for row in parsed.rows], actor=actor
                     )
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
     template = "catalog/product_import.html#importer" if request.htmx else "catalog/product_import.html"  # type: ignore[attr-defined]
     return render(request, template, context)

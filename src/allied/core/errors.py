@@ -54,6 +54,12 @@ class IllegalTransition(Conflict):
     title = "That change of state is not allowed"
 
 
+# What a page shows as a message beside its form: the input, the state or a scanned code is
+# wrong, and the person can fix it. A refusal (PermissionDenied) is never one: it propagates
+# and is a 403 page (core.middleware.DomainErrorPageMiddleware).
+FORM_ERRORS = (ValidationFailed, Conflict, NotFound)
+
+
 @dataclass(frozen=True)
 class Problem:
     """RFC 9457 problem details, independent of any web framework."""

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from allied.accounts import policy
 from allied.accounts.decorators import permission_required
-from allied.core.errors import DomainError, FieldError, NotFound, ValidationFailed
+from allied.core.errors import FORM_ERRORS, FieldError, NotFound, ValidationFailed
 from allied.core.forms import form_add_domain_error
 from allied.fulfillment.documents import packing_slip_pdf, shipping_label_pdf
 from allied.fulfillment.forms import ManifestForm, OrderScanForm, ParcelForm, ScanForm, TrackingScanForm
@@ -81,7 +81,7 @@ def pick_list_new(request: HttpRequest) -> HttpResponse:
                 actor=actor,
                 batch_size=max(1, min(int(size) if size.isdigit() else 10, 50)),
             )
-    except DomainError as error:
+    except FORM_ERRORS as error:
         messages.error(request, error.detail)
         return redirect("warehouse_home")
     return redirect("pick_list", pick_list_id=pick_list.pk)
@@ -99,7 +99,7 @@ def pick_list_view(request: HttpRequest, pick_list_id: int) -> HttpResponse:
                 task = pick_list_scan(
                     pick_list=pick_list, code=form.cleaned_data["code"], bin_code=form.cleaned_data["bin"], actor=actor
                 )
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             messages.success(
@@ -120,7 +120,7 @@ def packing_queue(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             order = access_order_by_code(actor, form.cleaned_data["code"])
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             return redirect("pack_order", order_id=order.pk)
@@ -159,7 +159,7 @@ def pack_order(request: HttpRequest, order_id: int) -> HttpResponse:
             try:
                 with transaction.atomic(durable=True):
                     order_pack(order=order, scanned_codes=scans, actor=actor, **parcel_form.cleaned_data)
-            except DomainError as error:
+            except FORM_ERRORS as error:
                 form_add_domain_error(parcel_form, error)
             else:
                 messages.success(request, f"Parcel closed: {order.number}. Print the label and put it on the parcel.")
@@ -230,7 +230,7 @@ def manifest_view(request: HttpRequest, manifest_id: int) -> HttpResponse:
                 raise ValidationFailed("Scan a parcel.", errors=[FieldError("code", "Required.")])
             with transaction.atomic(durable=True):
                 order = manifest_scan(manifest=manifest, code=form.cleaned_data["code"], actor=actor)
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             messages.success(request, f"{order.tracking_code} scanned onto the manifest.")
@@ -259,7 +259,7 @@ def order_return_request(request: HttpRequest, order_id: int) -> HttpResponse:
     try:
         with transaction.atomic(durable=True):
             return_request(order=order, lines=lines, reason=request.POST.get("reason", ""), actor=actor)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         messages.error(request, error.detail)
     else:
         messages.success(request, "Return announced; AES will receive it at the warehouse.")
@@ -275,7 +275,7 @@ def order_return_failed(request: HttpRequest, order_id: int) -> HttpResponse:
     try:
         with transaction.atomic(durable=True):
             return_from_failed_delivery(order=order, actor=actor)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         messages.error(request, error.detail)
     else:
         messages.success(request, "The parcel is expected back at the warehouse.")
@@ -300,7 +300,7 @@ def return_detail(request: HttpRequest, return_id: int) -> HttpResponse:
         try:
             with transaction.atomic(durable=True):
                 return_receive(parcel_return=parcel_return, conditions=conditions, actor=actor)
-        except DomainError as error:
+        except FORM_ERRORS as error:
             messages.error(request, error.detail)
         else:
             messages.success(request, "Return received; restocked units are available again.")

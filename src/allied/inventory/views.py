@@ -11,7 +11,7 @@ from allied.accounts import policy
 from allied.accounts.decorators import permission_required
 from allied.catalog.models import Product
 from allied.catalog.selectors import access_product
-from allied.core.errors import DomainError, FieldError, NotFound, ValidationFailed
+from allied.core.errors import FORM_ERRORS, FieldError, NotFound, ValidationFailed
 from allied.core.forms import form_add_domain_error
 from allied.inventory.forms import AdjustForm, CountForm, InboundForm, PutAwayForm
 from allied.inventory.models import BinKind, CountStatus, InboundStatus
@@ -81,7 +81,7 @@ def inbound_receive_view(request: HttpRequest, inbound_id: int) -> HttpResponse:
             received = _received_quantities(request, [line.pk for line in inbound.lines.all()])
             with transaction.atomic(durable=True):
                 inbound_receive(inbound=inbound, received=received, actor=actor)
-        except DomainError as error:
+        except FORM_ERRORS as error:
             problems = [f"{e.field}: {e.message}" for e in error.errors] or [error.detail]
         else:
             messages.success(request, f"{inbound.reference} received. Put the units on the dock away next.")
@@ -110,7 +110,7 @@ def put_away(request: HttpRequest) -> HttpResponse:
                     quantity=form.cleaned_data["quantity"],
                     actor=actor,
                 )
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             messages.success(
@@ -182,7 +182,7 @@ def stock_correct(request: HttpRequest) -> HttpResponse:
                         )
                     else:
                         messages.success(request, f"{product.sku} in {bin.code}: count matches.")
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
         else:
             return redirect("stock_correct")
@@ -202,7 +202,7 @@ def recount(request: HttpRequest, count_id: int) -> HttpResponse:
             raise ValidationFailed("Enter the units counted.", errors=[FieldError("counted", "A whole number.")])
         with transaction.atomic(durable=True):
             cycle_count_recount(count=count, counted=int(raw), actor=actor)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         messages.error(request, error.detail)
     else:
         messages.success(request, f"{count.product.sku} in {count.bin.code} set to {raw} units.")
@@ -227,7 +227,7 @@ def inbound_portal(request: HttpRequest) -> HttpResponse:
                         reference=form.cleaned_data["reference"], expected_on=form.cleaned_data["expected_on"],
                         notes=form.cleaned_data["notes"],
                     )  # fmt: skip
-            except DomainError as error:
+            except FORM_ERRORS as error:
                 form_add_domain_error(form, error)
             else:
                 messages.success(request, f"{inbound.reference} announced. AES will record what arrives.")

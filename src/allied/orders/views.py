@@ -10,7 +10,7 @@ from allied.accounts import policy
 from allied.accounts.decorators import permission_required
 from allied.accounts.roles import OrganizationKind
 from allied.accounts.selectors import organizations_visible_to
-from allied.core.errors import DomainError, PermissionDenied
+from allied.core.errors import FORM_ERRORS, PermissionDenied
 from allied.core.forms import form_add_domain_error
 from allied.orders.forms import OrderImportForm
 from allied.orders.models import Channel, OrderStatus
@@ -77,7 +77,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
                     messages.success(request, "Delivery outcome recorded.")
                 else:
                     raise PermissionDenied("That action is not available here.")
-        except DomainError as error:
+        except FORM_ERRORS as error:
             messages.error(request, error.detail)
         return redirect(f"{_area(request)}_order_detail", order_id=order.pk)
     context = {
@@ -114,6 +114,6 @@ def order_import(request: HttpRequest) -> HttpResponse:
                         organization=organization, orders=[data for _, data in parsed.orders], actor=actor
                     )
                 context["created"] = [intake.order for intake in intakes if intake.created]
-        except DomainError as error:
+        except FORM_ERRORS as error:
             form_add_domain_error(form, error)
     return render(request, "orders/order_import.html", context)
