@@ -20,6 +20,7 @@ from allied.accounts.models import Membership, Organization, User
 from allied.accounts.policy import Actor, role_requires_mfa
 from allied.accounts.roles import OrganizationKind, Role
 from allied.catalog.models import Product
+from allied.core.address import Address
 from allied.delivery.models import Hub, Rider, VehicleType
 from allied.inventory.models import Bin, BinKind, InboundShipment, Warehouse
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
@@ -198,10 +199,7 @@ def _stock_and_orders(
                     external_id=f"{partner.slug.upper()}-{1000 + number}",
                     recipient_name=name,
                     recipient_phone=phone,
-                    address_line1=street,
-                    address_area=area,
-                    address_city="Karachi",
-                    address_region="Sindh",
+                    address=Address(line1=street, area=area, city="Karachi", region="Sindh"),
                     currency="PKR",
                     payment_method="cod" if cod else "prepaid",
                     shipping_fee=Decimal("200"),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from allied.accounts.policy import Actor
+from allied.core.address import Address
 from allied.core.errors import DomainError
 from allied.fulfillment.models import ReturnCondition
 from allied.fulfillment.services import return_from_failed_delivery, return_receive
@@ -97,8 +98,7 @@ class StockBooks(RuleBasedStateMachine):
             external_id=f"O{self.counter}",
             recipient_name="R",
             recipient_phone="+92 300 0000000",
-            address_line1="1 Main St",
-            address_city="Karachi",
+            address=Address(line1="1 Main St", city="Karachi"),
             currency="PKR",
             payment_method="prepaid",
             lines=[LineInput(sku=SKUS[p], quantity=q, unit_price=Decimal("1")) for p, q in lines.items()],

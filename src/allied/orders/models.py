@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
+from allied.core.address import AddressColumns
 from allied.core.models import TenantModel
 
 
@@ -33,7 +34,7 @@ class PaymentMethod(models.TextChoices):
     COD = "cod", "Cash on delivery"
 
 
-class Order(TenantModel):
+class Order(AddressColumns, TenantModel):
     """An order from any channel; (channel, external id) identifies it, so re-sending never duplicates."""
 
     # No index of its own: the (organization, channel, external id) unique index and the
@@ -49,15 +50,6 @@ class Order(TenantModel):
     recipient_name = models.CharField(max_length=200)
     recipient_phone = models.CharField(max_length=32)
     recipient_email = models.EmailField(blank=True)
-    address_line1 = models.CharField(max_length=200)
-    address_line2 = models.CharField(max_length=200, blank=True)
-    address_area = models.CharField(max_length=100, blank=True)
-    address_city = models.CharField(max_length=100)
-    address_region = models.CharField(max_length=100, blank=True)
-    address_postcode = models.CharField(max_length=20, blank=True)
-    address_country = models.CharField(max_length=2, default="PK")
-    address_lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    address_lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from allied.core.address import Address
 from allied.core.privacy import (
     HOSTED,
     DataSubject,
@@ -40,6 +41,7 @@ def _recipient(
 
 declare_personal_data(
     Order,
+    not_personal={"address_coordinates_source": "where the coordinates came from (given, geocoded, a pin)"},
     personal={
         "recipient_name": _recipient("user.name", "order_fulfillment"),
         "recipient_phone": _recipient("user.contact.phone_number"),
@@ -88,7 +90,7 @@ def export_orders(subject: DataSubject) -> dict[str, Any]:
                 "recipient": o.recipient_name,
                 "phone": o.recipient_phone,
                 "email": o.recipient_email,
-                "address": ", ".join(filter(None, [o.address_line1, o.address_line2, o.address_area, o.address_city])),
+                "address": o.address.one_line,
             }
             for o in _orders_of(subject).order_by("created_at")
         ]
@@ -105,13 +107,7 @@ def erase_orders(subject: DataSubject) -> int:
             recipient_name="erased",
             recipient_phone="",
             recipient_email="",
-            address_line1="erased",
-            address_line2="",
-            address_area="",
-            address_region="",
-            address_postcode="",
-            address_lat=None,
-            address_lng=None,
+            **Address.erasure(),
             notes="",
             tags=[],
         )

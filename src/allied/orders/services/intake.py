@@ -14,6 +14,7 @@ from django.utils import timezone
 from allied.accounts.models import Organization
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
 from allied.core import sql
+from allied.core.address import ADDRESS_COLUMNS, Address
 from allied.core.db import unique_columns, unique_violation
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.event_types import ORDER_CREATED
@@ -53,19 +54,11 @@ class OrderInput:
     external_id: str
     recipient_name: str
     recipient_phone: str
-    address_line1: str
-    address_city: str
+    address: Address
     currency: str
     payment_method: str
     lines: list[LineInput]
     recipient_email: str = ""
-    address_line2: str = ""
-    address_area: str = ""
-    address_region: str = ""
-    address_postcode: str = ""
-    address_country: str = "PK"
-    address_lat: Decimal | None = None
-    address_lng: Decimal | None = None
     shipping_fee: Decimal = Decimal("0")
     cod_amount: Decimal = Decimal("0")
     window_start: datetime | None = None
@@ -89,15 +82,7 @@ def order_input_from(payload: Any, *, channel: str | None = None) -> OrderInput:
         recipient_name=recipient.name,
         recipient_phone=recipient.phone,
         recipient_email=recipient.email,
-        address_line1=address.line1,
-        address_line2=address.line2,
-        address_area=address.area,
-        address_city=address.city,
-        address_region=address.region,
-        address_postcode=address.postcode,
-        address_country=address.country,
-        address_lat=address.lat,
-        address_lng=address.lng,
+        address=Address.given(**address.model_dump()),
         currency=payload.currency,
         shipping_fee=payload.shipping_fee,
         payment_method=payload.payment.method,
@@ -172,15 +157,7 @@ _ORDER_INSERT = Insert(
         "recipient_name",
         "recipient_phone",
         "recipient_email",
-        "address_line1",
-        "address_line2",
-        "address_area",
-        "address_city",
-        "address_region",
-        "address_postcode",
-        "address_country",
-        "address_lat",
-        "address_lng",
+        *ADDRESS_COLUMNS,
         "currency",
         "subtotal",
         "shipping_fee",
@@ -264,15 +241,7 @@ def order_create(
         recipient_name=data.recipient_name,
         recipient_phone=data.recipient_phone,
         recipient_email=data.recipient_email,
-        address_line1=data.address_line1,
-        address_line2=data.address_line2,
-        address_area=data.address_area,
-        address_city=data.address_city,
-        address_region=data.address_region,
-        address_postcode=data.address_postcode,
-        address_country=data.address_country,
-        address_lat=data.address_lat,
-        address_lng=data.address_lng,
+        **data.address.columns(),
         currency=data.currency,
         subtotal=subtotal,
         shipping_fee=data.shipping_fee,
