@@ -408,3 +408,31 @@ def test_16_writers_commit_out_of_id_order_while_relays_run(partner_a) -> None:
         assert aggregate_events == sorted(aggregate_events)
     assert AuditEntry.objects.filter(action="test.half_applied").count() == len(events)
     assert not EventDelivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()
+
+
+@pytest.mark.django_db
+@override_settings(ALLIED_OUTBOX_MAX_ATTEMPTS=1)
+def test_an_administrator_sees_a_failed_delivery_with_its_reason_and_sends_it_again(
+    subscribed, partner_a, operator_org, member, client_for
+) -> None:
+    product = ProductFactory(organization=partner_a)
+    failures_left["count"] = 1
+    event = domain_event_record(
+        type=PRODUCT_UPDATED, organization=partner_a, aggregate=product, payload=_payload(product)
+    )
+    drain()
+    failed = EventDelivery.objects.get(event=event, subscription__name=FAILING)
+    admin = client_for(member(operator_org, "admin"))
+
+    listing = admin.get("/admin/core/eventdelivery/?status__exact=failed")
+    detail = admin.get(f"/admin/core/eventdelivery/{failed.pk}/change/")
+    replayed = admin.post(
+        "/admin/core/eventdelivery/", {"action": "replay", "_selected_action": [failed.pk]}, follow=True
+    )
+    drain()
+
+    assert "database is down" in listing.content.decode()
+    assert "RuntimeError" in detail.content.decode()  # the attempt, with its error
+    assert "1 deliveries queued again." in replayed.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == DeliveryStatus.DELIVERED
