@@ -54,4 +54,5 @@ def allocate(order: Order, lines: list[OrderLine], actor: Actor) -> tuple[list[S
 
 
 def status_after_allocation(lines: list[OrderLine]) -> str:
+    """Allocated when every line has all its units, else backordered."""
     return OrderStatus.ALLOCATED if all(not line.missing_quantity for line in lines) else OrderStatus.BACKORDERED

@@ -99,6 +99,8 @@ def order_input_from(payload: Any, *, channel: str | None = None) -> OrderInput:
 
 
 def new_order_number() -> str:
+    """Eight characters people can read out (no O/0, I/1), about 10^12 of them; `order_create`
+    draws again when one is taken."""
     return (
         "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(4))
         + "-"

@@ -150,6 +150,7 @@ def order_cancel(*, order: Order, reason: str, actor: Actor) -> Order:
 
 @transaction.atomic(savepoint=False)
 def order_start_picking(*, order: Order, actor: Actor) -> Order:
+    """Warehouse staff start on the order (AES only); starting twice changes nothing."""
     require(actor, ORDERS_FULFIL)
     order = order_for_update(order.pk)
     if order.status != OrderStatus.PICKING:
@@ -245,6 +246,8 @@ def order_pack(*, order: Order, scanned_codes: list[str], weight_grams: int, dim
 
 @transaction.atomic(savepoint=False)
 def order_hand_over(*, order: Order, carrier: str, actor: Actor) -> Order:
+    """The packed parcel leaves with a carrier (AES only); handing it to the same carrier again
+    changes nothing."""
     require(actor, ORDERS_FULFIL)
     order = order_for_update(order.pk)
     if order.status == OrderStatus.HANDED_OVER and order.carrier == carrier:
@@ -266,6 +269,7 @@ def order_record_delivery(*, order: Order, delivered: bool, note: str, actor: Ac
 
 @transaction.atomic(savepoint=False)
 def order_mark_returned(*, order: Order, actor: Actor) -> Order:
+    """The parcel is back at the warehouse after a failed delivery (AES only)."""
     require(actor, ORDERS_FULFIL)
     order = order_for_update(order.pk)
     _transition(order, OrderStatus.RETURNED, actor=actor)
