@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from allied.orders.models import Order
+from allied.orders.services.intake import order_create
 from allied.orders.tracking import (
     ALPHABET,
     RANDOM_BITS,
@@ -17,6 +18,7 @@ from allied.orders.tracking import (
     tracking_code_new,
     tracking_code_normalize,
 )
+from tests.catalog.factories import ProductFactory
 from tests.orders.factories import order_input
 
 PRINTED = re.compile(r"AES-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]")
@@ -127,9 +129,6 @@ def test_generated_codes_come_from_sixty_random_bits() -> None:
 
 @pytest.mark.django_db
 def test_a_code_already_in_use_is_drawn_again(partner_a, floor, system_actor) -> None:
-    from allied.orders.services.intake import order_create
-    from tests.catalog.factories import ProductFactory
-
     ProductFactory(organization=partner_a, sku="TEE")
     order = order_create(organization=partner_a, data=order_input(("TEE", 1)), actor=system_actor).order
     taken, fresh = 0x1111111111, 0x2222222222
@@ -143,9 +142,6 @@ def test_a_code_already_in_use_is_drawn_again(partner_a, floor, system_actor) ->
 
 @pytest.mark.django_db
 def test_two_orders_cannot_share_a_tracking_code_but_many_can_have_none(partner_a, floor, system_actor) -> None:
-    from allied.orders.services.intake import order_create
-    from tests.catalog.factories import ProductFactory
-
     ProductFactory(organization=partner_a, sku="TEE")
     first, second, third = (
         order_create(organization=partner_a, data=order_input(("TEE", 1)), actor=system_actor).order for _ in range(3)
