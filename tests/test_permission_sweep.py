@@ -74,7 +74,7 @@ from allied.accounts.roles import MFA_REQUIRED_ROLES, ApiScope, Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
-from allied.fulfillment.models import Carrier, Manifest, PickList, Return, ReturnLine, ReturnSource
+from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
 from allied.inventory.models import BinKind, CycleCount, InboundShipment, MoveReason
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.services.intake import order_create
@@ -299,7 +299,7 @@ def _build_world() -> World:
     order_start_picking(order=order, actor=system)
     order_pick(order=order, code=product.sku, quantity=1, bin_code=shelf.code, actor=system)
     order_pack(order=order, scanned_codes=[product.sku], weight_grams=400, dimensions_mm="", actor=system)
-    order_hand_over(order=order, carrier=Carrier.TCS.label, actor=system)
+    order_hand_over(order=order, carrier="tcs", actor=system)
     order.refresh_from_db()
     inbound = inbound_create(
         organization=partner_a, warehouse=warehouse, reference="SWEEP-ASN", lines=[(product, 5)], actor=owner
@@ -310,7 +310,7 @@ def _build_world() -> World:
     )
     pick_list = PickList.objects.create(warehouse=warehouse)
     pick_list.orders.add(order)
-    manifest = Manifest.objects.create(warehouse=warehouse, carrier=Carrier.TCS)
+    manifest = Manifest.objects.create(warehouse=warehouse, carrier="tcs")
     count = CycleCount.objects.create(
         organization=partner_a, product=product, bin=shelf, expected_quantity=1, first_count=2, status="recount"
     )
@@ -423,7 +423,7 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("packing_queue", ""): lambda w, c: {"code": w.order_number},
     ("pack_order", "scan"): lambda w, c: {"action": "scan", "scan-code": w.sku},
     ("pack_order", "pack"): lambda w, c: {"action": "pack", "parcel-weight_grams": "500"},
-    ("handover", ""): lambda w, c: {"carrier": Carrier.TCS},
+    ("handover", ""): lambda w, c: {"carrier": "tcs"},
     ("manifest", "scan"): lambda w, c: {"code": w.tracking_code},
     ("manifest", "close"): lambda w, c: {"action": "close"},
     ("portal_inbound", ""): lambda w, c: {"reference": "SWEEP-ASN-2", "lines": f"{w.sku}, 3"},

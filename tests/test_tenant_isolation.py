@@ -17,11 +17,12 @@ from allied.accounts.roles import Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.catalog.models import Product
-from allied.fulfillment.models import Carrier, Manifest, PickList, Return, ReturnSource
+from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
 from allied.inventory.models import CycleCount, InboundShipment
 from allied.inventory.services import inbound_create
 from allied.orders.models import Order
 from allied.orders.services.intake import order_create
+from allied.orders.tracking import tracking_code_generate
 from tests.catalog.factories import ProductFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
@@ -101,12 +102,12 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         lines=[(product, 5)],
         actor=actor,
     )
-    Order.objects.filter(pk=order.pk).update(tracking_code=f"AES00000000{1 if tag == 'a' else 2}")
+    Order.objects.filter(pk=order.pk).update(tracking_code=tracking_code_generate())
     order.refresh_from_db()
     parcel_return = Return.objects.create(organization=organization, order=order, source=ReturnSource.PARTNER_REQUEST)
     pick_list = PickList.objects.create(warehouse=warehouse)
     pick_list.orders.add(order)
-    manifest = Manifest.objects.create(warehouse=warehouse, carrier=Carrier.TCS)
+    manifest = Manifest.objects.create(warehouse=warehouse, carrier="tcs")
     count = CycleCount.objects.create(
         organization=organization,
         product=product,

@@ -1,10 +1,12 @@
 import json
 
 import pytest
+from reportlab.lib.pagesizes import inch
 
 from allied.accounts.policy import Actor
-from allied.fulfillment.documents import packing_slip_pdf, shipping_label_pdf
-from allied.fulfillment.models import Carrier, ManifestStatus, PickListStatus, ReturnCondition, ReturnStatus
+from allied.core.errors import ValidationFailed
+from allied.fulfillment.documents import LABEL_SIZE, packing_slip_pdf, shipping_label_pdf, tracking_barcode
+from allied.fulfillment.models import Manifest, ManifestStatus, PickListStatus, ReturnCondition, ReturnStatus
 from allied.fulfillment.selectors import pick_tasks
 from allied.fulfillment.services import (
     manifest_close,
@@ -20,7 +22,8 @@ from allied.inventory.models import Stock
 from allied.inventory.selectors import inventory_verify
 from allied.orders.models import OrderStatus
 from allied.orders.services.intake import order_create
-from allied.orders.services.lifecycle import order_pack, order_record_delivery
+from allied.orders.services.lifecycle import order_hand_over, order_pack, order_record_delivery
+from allied.orders.tracking import tracking_code_generate
 from tests.catalog.factories import ProductFactory
 from tests.domain import refused
 from tests.orders.factories import order_input
@@ -98,7 +101,7 @@ def packed(floor, order) -> None:
 def test_manifest_hands_over_only_scanned_packed_parcels(floor, two_orders) -> None:
     first, second = two_orders
     packed(floor, first)
-    manifest = manifest_open(warehouse=floor.warehouse, carrier=Carrier.TCS, actor=SYSTEM)
+    manifest = manifest_open(warehouse=floor.warehouse, carrier="tcs", actor=SYSTEM)
 
     not_packed = refused(lambda: manifest_scan(manifest=manifest, code=second.number, actor=SYSTEM))
     manifest_scan(manifest=manifest, code=first.tracking_code, actor=SYSTEM)
@@ -109,21 +112,47 @@ def test_manifest_hands_over_only_scanned_packed_parcels(floor, two_orders) -> N
     first.refresh_from_db()
     second.refresh_from_db()
     manifest.refresh_from_db()
-    assert (first.status, first.carrier) == (OrderStatus.HANDED_OVER, "TCS")
+    assert (first.status, first.carrier) == (OrderStatus.HANDED_OVER, "tcs")
     assert second.status == OrderStatus.ALLOCATED
     assert manifest.status == ManifestStatus.CLOSED
     assert manifest.parcels.count() == 1
-    other = manifest_open(warehouse=floor.warehouse, carrier=Carrier.MP, actor=SYSTEM)
+    other = manifest_open(warehouse=floor.warehouse, carrier="mp", actor=SYSTEM)
     assert (
         "already on manifest"
         in refused(lambda: manifest_scan(manifest=other, code=first.tracking_code, actor=SYSTEM)).detail
     )
 
 
+def test_a_carrier_must_be_registered_to_open_a_manifest_or_take_a_parcel(floor, two_orders) -> None:
+    first, _ = two_orders
+    packed(floor, first)
+
+    manifest = refused(lambda: manifest_open(warehouse=floor.warehouse, carrier="TCS", actor=SYSTEM))
+    hand_over = refused(lambda: order_hand_over(order=first, carrier="Leopards Courier", actor=SYSTEM))
+
+    assert isinstance(manifest, ValidationFailed)
+    assert [e.field for e in manifest.errors] == ["carrier"]
+    assert "No carrier 'TCS'" in manifest.detail
+    assert [e.field for e in hand_over.errors] == ["carrier"]
+    assert not Manifest.objects.exists()
+    first.refresh_from_db()
+    assert (first.status, first.carrier) == (OrderStatus.PACKED, "")
+
+
+def test_hand_over_stores_the_carrier_code(floor, two_orders) -> None:
+    first, _ = two_orders
+    packed(floor, first)
+
+    order_hand_over(order=first, carrier="pathao", actor=SYSTEM)
+
+    first.refresh_from_db()
+    assert (first.status, first.carrier, first.carrier_name) == (OrderStatus.HANDED_OVER, "pathao", "Pathao")
+
+
 def test_failed_delivery_returns_and_restocks_through_the_ledger(floor, two_orders) -> None:
     first, _ = two_orders
     packed(floor, first)
-    manifest = manifest_open(warehouse=floor.warehouse, carrier=Carrier.AES_RIDERS, actor=SYSTEM)
+    manifest = manifest_open(warehouse=floor.warehouse, carrier="aes_riders", actor=SYSTEM)
     manifest_scan(manifest=manifest, code=first.tracking_code, actor=SYSTEM)
     manifest_close(manifest=manifest, actor=SYSTEM)
     order_record_delivery(order=first, delivered=False, note="nobody home", actor=SYSTEM)
@@ -154,7 +183,7 @@ def test_failed_delivery_returns_and_restocks_through_the_ledger(floor, two_orde
 def test_partner_requests_a_return_of_a_delivered_order(floor, two_orders, partner_a, member) -> None:
     first, _ = two_orders
     packed(floor, first)
-    manifest = manifest_open(warehouse=floor.warehouse, carrier=Carrier.AES_RIDERS, actor=SYSTEM)
+    manifest = manifest_open(warehouse=floor.warehouse, carrier="aes_riders", actor=SYSTEM)
     manifest_scan(manifest=manifest, code=first.tracking_code, actor=SYSTEM)
     manifest_close(manifest=manifest, actor=SYSTEM)
     owner = member(partner_a)
@@ -187,11 +216,22 @@ def test_label_and_packing_slip_are_pdfs_with_the_tracking_code(floor, two_order
     assert first.tracking_code.encode() in label
 
 
+def test_the_tracking_barcode_fits_the_label_for_every_code() -> None:
+    label_width, margin = LABEL_SIZE[0], 0.2 * inch
+    widest = "AES-" + "-".join(["WWWW"] * 3) + "-W"  # letters only: no digit pairs for Code 128 to pack two to a symbol
+
+    for code in [widest, tracking_code_generate(), "AES-0000-0000-0000-0"]:
+        barcode = tracking_barcode(code, max_width=label_width - 2 * margin)
+        assert barcode.width <= label_width - 2 * margin + 1e-6
+        assert barcode.barWidth >= 1.0  # 0.35 mm bars: easy for a hand scanner at 203 dpi
+        assert barcode.value == code.replace("-", "")
+
+
 def test_returns_api_announces_a_return_and_reports_it(floor, two_orders, partner_a, partner_b, api_client_for) -> None:
 
     first, _ = two_orders
     packed(floor, first)
-    manifest = manifest_open(warehouse=floor.warehouse, carrier=Carrier.AES_RIDERS, actor=SYSTEM)
+    manifest = manifest_open(warehouse=floor.warehouse, carrier="aes_riders", actor=SYSTEM)
     manifest_scan(manifest=manifest, code=first.tracking_code, actor=SYSTEM)
     manifest_close(manifest=manifest, actor=SYSTEM)
     order_record_delivery(order=first, delivered=True, note="", actor=SYSTEM)

@@ -142,7 +142,7 @@ class StockBooks(RuleBasedStateMachine):
         def act() -> None:
             scans = [line.sku for line in OrderLine.objects.filter(order=order) for _ in range(line.picked_quantity)]
             order_pack(order=order, scanned_codes=scans, weight_grams=100, dimensions_mm="1x1x1", actor=SYSTEM)
-            order_hand_over(order=order, carrier="AES riders", actor=SYSTEM)
+            order_hand_over(order=order, carrier="aes_riders", actor=SYSTEM)
 
         self.attempt(act)
 

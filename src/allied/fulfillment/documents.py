@@ -19,6 +19,18 @@ def tracking_url(order: Order) -> str:
     return f"{settings.ALLIED_BASE_URL}/track/{order.tracking_code}"
 
 
+def tracking_barcode(tracking_code: str, *, max_width: float) -> code128.Code128:
+    """The tracking code as Code 128, without its hyphens (scanners read it either way) and with
+    bars as wide as still fit the label: at most 1.4 pt, the width the label was designed with."""
+    compact = tracking_code.replace("-", "")
+    barcode = code128.Code128(compact, barHeight=0.75 * inch, barWidth=1.4)
+    if barcode.width > max_width:
+        quiet = barcode.lquiet + barcode.rquiet  # fixed quiet zones at either end (a quarter inch each)
+        narrower = 1.4 * (max_width - quiet) / (barcode.width - quiet)
+        barcode = code128.Code128(compact, barHeight=0.75 * inch, barWidth=narrower)
+    return barcode
+
+
 def _qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
     widget = QrCodeWidget(text)
     left, bottom, right, top = widget.getBounds()
@@ -38,7 +50,9 @@ def shipping_label_pdf(order: Order) -> bytes:
     canvas.drawString(margin, height - 0.45 * inch, "AES")
     canvas.setFont("Helvetica", 8)
     canvas.drawString(margin + 0.55 * inch, height - 0.42 * inch, "Allied E-Commerce Solutions")
-    canvas.drawRightString(width - margin, height - 0.42 * inch, f"{order.carrier or 'AES'} · {order.warehouse.code}")
+    canvas.drawRightString(
+        width - margin, height - 0.42 * inch, f"{order.carrier_name or 'AES'} · {order.warehouse.code}"
+    )
     canvas.line(margin, height - 0.55 * inch, width - margin, height - 0.55 * inch)
     canvas.setFont("Helvetica", 8)
     canvas.drawString(margin, height - 0.75 * inch, "DELIVER TO")
@@ -66,7 +80,7 @@ def shipping_label_pdf(order: Order) -> bytes:
     canvas.drawString(margin, 2.5 * inch, f"Order {order.number} · {order.organization.name[:30]}")
     weight = f"{order.package_weight_grams / 1000:.2f} kg" if order.package_weight_grams else ""
     canvas.drawString(margin, 2.33 * inch, f"{weight} {order.package_dimensions_mm}".strip())
-    barcode = code128.Code128(order.tracking_code, barHeight=0.75 * inch, barWidth=1.4)
+    barcode = tracking_barcode(order.tracking_code, max_width=width - 2 * margin)
     barcode.drawOn(canvas, margin, 1.3 * inch)
     canvas.setFont("Helvetica-Bold", 12)
     canvas.drawString(margin + 0.1 * inch, 1.1 * inch, order.tracking_code)

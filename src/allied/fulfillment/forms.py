@@ -1,6 +1,6 @@
 from django import forms
 
-from allied.fulfillment.models import Carrier
+from allied.core.carriers import carrier_choices
 
 SCANNER = {"autocomplete": "off", "autofocus": True, "data-scanner": "", "inputmode": "text"}
 
@@ -16,7 +16,7 @@ class ParcelForm(forms.Form):
 
 
 class ManifestForm(forms.Form):
-    carrier = forms.ChoiceField(choices=Carrier.choices)
+    carrier = forms.ChoiceField(choices=carrier_choices)
 
 
 class OrderScanForm(forms.Form):

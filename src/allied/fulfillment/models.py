@@ -1,5 +1,6 @@
 from django.db import models
 
+from allied.core.carriers import carrier_name
 from allied.core.models import TenantModel
 
 
@@ -30,18 +31,11 @@ class ManifestStatus(models.TextChoices):
     CLOSED = "closed", "Handed over"
 
 
-class Carrier(models.TextChoices):
-    AES_RIDERS = "aes_riders", "AES riders"
-    TCS = "tcs", "TCS"
-    LEOPARDS = "leopards", "Leopards Courier"
-    MP = "mp", "M&P"
-
-
 class Manifest(models.Model):
     """The parcels handed to one carrier in one go; each parcel is scanned out onto it."""
 
     warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="+")
-    carrier = models.CharField(max_length=16, choices=Carrier.choices)
+    carrier = models.CharField(max_length=40, help_text="A code from allied.core.carriers.")
     status = models.CharField(max_length=8, choices=ManifestStatus.choices, default=ManifestStatus.OPEN)
     created_by_label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -51,7 +45,11 @@ class Manifest(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Manifest {self.pk} ({self.get_carrier_display()})"
+        return f"Manifest {self.pk} ({self.carrier_name})"
+
+    @property
+    def carrier_name(self) -> str:
+        return carrier_name(self.carrier)
 
 
 class ManifestParcel(models.Model):

@@ -8,6 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from allied.accounts.policy import ORDERS_FULFIL, ORDERS_MANAGE, Actor, require
+from allied.core.carriers import carrier_get
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.fulfillment.locks import manifest_for_update, pick_list_for_update, return_for_update
 from allied.fulfillment.models import (
@@ -30,6 +31,7 @@ from allied.inventory.services import Reference, availability_announce, dock_of,
 from allied.orders.locks import order_for_update
 from allied.orders.models import Order, OrderStatus
 from allied.orders.services.lifecycle import order_hand_over, order_mark_returned, order_pick, order_start_picking
+from allied.orders.tracking import tracking_code_normalize
 
 DEFAULT_BATCH_SIZE = 10
 
@@ -91,8 +93,10 @@ def pick_list_scan(*, pick_list: PickList, code: str, actor: Actor, bin_code: st
 
 @transaction.atomic(savepoint=False)
 def manifest_open(*, warehouse: Warehouse, carrier: str, actor: Actor) -> Manifest:
-    """Start a carrier's hand-over sheet in a warehouse (AES staff only; others get not found)."""
+    """Start a carrier's hand-over sheet in a warehouse, the carrier named by its registry code
+    (AES staff only)."""
     _operator(actor)
+    carrier_get(carrier)
     return Manifest.objects.create(warehouse=warehouse, carrier=carrier, created_by_label=actor.label)
 
 
@@ -104,10 +108,9 @@ def manifest_scan(*, manifest: Manifest, code: str, actor: Actor) -> Order:
     if manifest.status != ManifestStatus.OPEN:
         raise Conflict("This manifest is closed.")
     code = code.strip().upper()
-    order = (
-        Order.objects.filter(warehouse=manifest.warehouse, tracking_code=code).first()
-        or Order.objects.filter(warehouse=manifest.warehouse, number=code).first()
-    )
+    tracking_code = tracking_code_normalize(code)
+    parcels = Order.objects.filter(warehouse=manifest.warehouse)
+    order = (parcels.filter(tracking_code=tracking_code) if tracking_code else parcels.filter(number=code)).first()
     if order is None:
         raise ValidationFailed(f"No parcel {code} in this warehouse.", errors=[FieldError("code", "Unknown parcel.")])
     order = order_for_update(order.pk)
@@ -133,7 +136,7 @@ def manifest_close(*, manifest: Manifest, actor: Actor) -> Manifest:
     if not parcels:
         raise Conflict("Scan at least one parcel before handing over.")
     for parcel in parcels:
-        order_hand_over(order=Order(pk=parcel.order_id), carrier=manifest.get_carrier_display(), actor=actor)
+        order_hand_over(order=Order(pk=parcel.order_id), carrier=manifest.carrier, actor=actor)
     manifest.status = ManifestStatus.CLOSED
     manifest.closed_at = timezone.now()
     manifest.save(update_fields=["status", "closed_at"])

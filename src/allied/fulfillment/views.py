@@ -224,7 +224,7 @@ def manifest_view(request: HttpRequest, manifest_id: int) -> HttpResponse:
                     manifest_close(manifest=manifest, actor=actor)
                 count = manifest.parcels.count()
                 parcels = ngettext("%(count)d parcel", "%(count)d parcels", count) % {"count": count}
-                messages.success(request, f"{parcels} handed over to {manifest.get_carrier_display()}.")
+                messages.success(request, f"{parcels} handed over to {manifest.carrier_name}.")
                 return redirect("manifest", manifest_id=manifest.pk)
             if not form.is_valid():
                 raise ValidationFailed("Scan a parcel.", errors=[FieldError("code", "Required.")])

@@ -62,7 +62,8 @@ class OrderFilters(Schema):
 )
 def orders_list(request: HttpRequest, filters: Query[OrderFilters]) -> dict:
     """Your orders, oldest first, filtered by status, channel, creation time, or a search on order
-    number, your id, tracking code or recipient name. Needs `orders:read`."""
+    number, your id, tracking code (with or without hyphens, in any case) or recipient name.
+    Needs `orders:read`."""
     orders = orders_visible_to(
         request.auth,  # type: ignore[attr-defined]
         status=filters.status,

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from allied.core.address import AddressColumns
+from allied.core.carriers import carrier_name
 from allied.core.models import TenantModel
 
 
@@ -60,7 +61,9 @@ class Order(AddressColumns, TenantModel):
     window_end = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
-    carrier = models.CharField(max_length=40, blank=True)
+    carrier = models.CharField(max_length=40, blank=True)  # a code from allied.core.carriers
+    # Empty until the parcel is packed. The plain index serves lookups on SQLite, which uses the
+    # partial unique index below only for queries that repeat its condition.
     tracking_code = models.CharField(max_length=20, blank=True, db_index=True)
     package_weight_grams = models.PositiveIntegerField(null=True, blank=True)
     package_dimensions_mm = models.CharField(max_length=40, blank=True)
@@ -83,11 +86,18 @@ class Order(AddressColumns, TenantModel):
                 condition=Q(subtotal__gte=0, shipping_fee__gte=0, total__gte=0, cod_amount__gte=0),
                 name="order_money_not_negative",
             ),
+            models.UniqueConstraint(
+                fields=["tracking_code"], condition=~Q(tracking_code=""), name="order_tracking_code_unique"
+            ),
         ]
         indexes = [models.Index(fields=["organization", "status", "id"])]
 
     def __str__(self) -> str:
         return f"Order {self.number}"
+
+    @property
+    def carrier_name(self) -> str:
+        return carrier_name(self.carrier) if self.carrier else ""
 
 
 class OrderLine(TenantModel):

@@ -131,8 +131,11 @@ class OrderOut(Out):
     window_end: datetime | None
     notes: str
     tags: list[str]
-    carrier: str
-    tracking_code: str
+    carrier: str = Field(
+        examples=["tcs"], description="The carrier's code (empty until handed over); see `carrier_name`."
+    )
+    carrier_name: str = Field(examples=["TCS"], description="The carrier's name, for people.")
+    tracking_code: str = Field(examples=["AES-7K2M-9QXH-4RTB-8"])
     created_at: datetime
     lines: Annotated[list[OrderLineOut], BeforeValidator(_all)]
 

@@ -5,6 +5,7 @@ from django.db.models import Q, QuerySet
 from allied.accounts.policy import ORDERS_VIEW, Actor, require
 from allied.core.errors import NotFound
 from allied.orders.models import Order
+from allied.orders.tracking import tracking_code_normalize
 
 
 def orders_visible_to(
@@ -26,12 +27,10 @@ def orders_visible_to(
     if organization_slug:
         orders = orders.filter(organization__slug=organization_slug)
     if search:
-        orders = orders.filter(
-            Q(number__iexact=search)
-            | Q(external_id__iexact=search)
-            | Q(tracking_code__iexact=search)
-            | Q(recipient_name__icontains=search)
-        )
+        matches = Q(number__iexact=search) | Q(external_id__iexact=search) | Q(recipient_name__icontains=search)
+        if tracking_code := tracking_code_normalize(search):
+            matches |= Q(tracking_code=tracking_code)
+        orders = orders.filter(matches)
     if created_after:
         orders = orders.filter(created_at__gte=created_after)
     if created_before:
@@ -51,7 +50,8 @@ def access_order_by_code(actor: Actor, code: str) -> Order:
     """An order by its number or tracking code, as typed or scanned."""
     require(actor, ORDERS_VIEW)
     code = code.strip().upper()
-    order = orders_visible_to(actor).filter(Q(number=code) | Q(tracking_code=code)).first()
+    tracking_code = tracking_code_normalize(code)
+    order = orders_visible_to(actor).filter(Q(tracking_code=tracking_code) if tracking_code else Q(number=code)).first()
     if order is None:
         raise NotFound(f"No order {code}.")
     return order

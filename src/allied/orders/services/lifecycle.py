@@ -2,7 +2,6 @@
 table, writes, appends timeline and domain events, all in one transaction. Order rows are locked
 before stock."""
 
-import secrets
 import string
 from decimal import Decimal
 
@@ -10,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 
 from allied.accounts.policy import DELIVERY_RECORD, ORDERS_FULFIL, ORDERS_MANAGE, Actor, require
+from allied.core.carriers import carrier_get
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.event_types import ORDER_CREATED, ORDER_STATUS_CHANGED
 from allied.inventory.events import stock_levels_changed
@@ -29,6 +29,7 @@ from allied.orders.locks import order_for_update
 from allied.orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod
 from allied.orders.services.intake import new_order_number
 from allied.orders.state import check_transition
+from allied.orders.tracking import tracking_code_new
 
 NUMBER_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
 
@@ -232,7 +233,7 @@ def order_pack(*, order: Order, scanned_codes: list[str], weight_grams: int, dim
     for line in lines:
         line.packed_quantity = line.picked_quantity
     OrderLine.objects.bulk_update(lines, ["packed_quantity"])
-    order.tracking_code = "AES" + "".join(secrets.choice(string.digits) for _ in range(10))
+    order.tracking_code = tracking_code_new()
     order.package_weight_grams = weight_grams
     order.package_dimensions_mm = dimensions_mm.strip()
     _transition(
@@ -249,6 +250,7 @@ def order_hand_over(*, order: Order, carrier: str, actor: Actor) -> Order:
     """The packed parcel leaves with a carrier (AES only); handing it to the same carrier again
     changes nothing."""
     require(actor, ORDERS_FULFIL)
+    carrier = carrier_get(carrier).code
     order = order_for_update(order.pk)
     if order.status == OrderStatus.HANDED_OVER and order.carrier == carrier:
         return order
