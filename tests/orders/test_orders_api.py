@@ -85,10 +85,10 @@ def test_idempotency_key_replays_and_refuses_reuse_for_another_body(shop: Client
         ({"lines": [{"sku": "NOPE", "quantity": 1, "unit_price": "1.00"}]}, "lines[0].sku"),
         ({"lines": [{"sku": "TEE", "quantity": 0, "unit_price": "1.00"}]}, "lines[0].quantity"),
         ({"lines": [{"sku": "TEE", "quantity": -3, "unit_price": "1.00"}]}, "lines[0].quantity"),
-        ({"lines": [{"sku": "TEE", "quantity": 1, "unit_price": "1.00", "currency": "USD"}]}, "body"),
+        ({"lines": [{"sku": "TEE", "quantity": 1, "unit_price": "1.00", "currency": "USD"}]}, "lines[0].currency"),
         ({"lines": []}, "lines"),
         ({"currency": "rupees"}, "currency"),
-        ({"payment": {"method": "cod"}}, "cod_amount"),
+        ({"payment": {"method": "cod"}}, "payment.cod_amount"),
         ({"payment": {"method": "bitcoin"}}, "payment.method"),
         ({"recipient": {"name": "", "phone": "+92 300 1112233"}}, "recipient.name"),
         ({"shipping_address": {"line1": "x"}}, "shipping_address.city"),
@@ -110,7 +110,9 @@ def test_mixed_currencies_are_named_in_the_problem(shop: Client) -> None:
 
     problem = post(shop, body).json()
 
-    assert "lines[0].currency USD differs" in problem["detail"]
+    assert problem["errors"] == [
+        {"field": "lines[0].currency", "message": "Differs from the order's currency PKR.", "code": "currency_mismatch"}
+    ]
 
 
 def test_malformed_json_wrong_type_and_huge_body_store_nothing(shop: Client) -> None:

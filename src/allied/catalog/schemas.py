@@ -2,10 +2,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from allied.core.errors import FieldError
+from allied.core.schemas import Amount, Input
 
 Sku = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
@@ -44,7 +45,7 @@ class ProductSchema(Schema):
     length_mm: int = Field(examples=[300])
     width_mm: int = Field(examples=[220])
     height_mm: int = Field(examples=[20])
-    declared_value: Decimal = Field(examples=["1500.00"])
+    declared_value: Amount = Field(examples=["1500.00"])
     currency: str = Field(examples=["PKR"])
     tracks_lots: bool = Field(examples=[False])
     tracks_expiry: bool = Field(examples=[False])
@@ -56,9 +57,7 @@ class ProductPageSchema(Schema):
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
 
 
-class ProductCreateSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ProductCreateSchema(Input):
     sku: Sku = Field(examples=["TEE-BLK-M"], description="Unique within your organization.")
     name: Name = Field(examples=["Black tee, medium"])
     barcodes: list[Barcode] = Field(default=[], max_length=20, examples=[["4006381333931"]])
@@ -80,10 +79,8 @@ class ProductUpsertSchema(ProductCreateSchema):
     )
 
 
-class ProductUpdateSchema(Schema):
+class ProductUpdateSchema(Input):
     """A partial update: only the fields you send change. `null` is not a value for any field."""
-
-    model_config = ConfigDict(extra="forbid")
 
     sku: Sku = Field(default=NOT_SENT, examples=["TEE-BLK-M"], description="Unique within your organization.")
     name: Name = Field(default=NOT_SENT, examples=["Black tee, medium"])
@@ -105,9 +102,7 @@ class ProductBulkItemSchema(ProductUpsertSchema):
     )
 
 
-class ProductBulkUpsertSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ProductBulkUpsertSchema(Input):
     items: list[ProductBulkItemSchema] = Field(
         min_length=1,
         max_length=500,

@@ -1,11 +1,11 @@
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from allied.catalog.models import Product
 from allied.core.errors import FieldError, ValidationFailed
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
+from allied.core.schemas import PROBLEM_STATUSES, Input, ProblemSchema
 from allied.inventory.models import InboundShipment, Warehouse
 from allied.inventory.schemas import InboundCreateIn, InboundOut, StockLevelPageOut
 from allied.inventory.selectors import access_inbound, default_warehouse, stock_levels_visible_to
@@ -14,7 +14,7 @@ from allied.inventory.services import inbound_create
 router = Router(tags=["Inventory"])
 
 
-class LevelFilters(Schema):
+class LevelFilters(Input):
     sku: str = ""
     warehouse: str = ""
     cursor: str | None = None

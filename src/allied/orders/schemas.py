@@ -4,6 +4,9 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+from allied.core.schemas import Amount, DateTime, Input
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -11,14 +14,7 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
-class Strict(BaseModel):
-    """Input: plain pydantic (ninja's Schema adds a per-object hook for reading models, which
-    input does not need and the order intake would pay for on every nested object)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class RecipientIn(Strict):
+class RecipientIn(Input):
     name: Required = Field(examples=["Hina Baig"])
     phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=32)] = Field(
         examples=["+92 300 1112233"]
@@ -28,7 +24,7 @@ class RecipientIn(Strict):
     )
 
 
-class AddressIn(Strict):
+class AddressIn(Input):
     line1: Required = Field(examples=["House 12, Street 4, Block 7"])
     line2: Text = ""
     area: Text = Field(default="", examples=["Gulshan-e-Iqbal"])
@@ -40,7 +36,7 @@ class AddressIn(Strict):
     lng: Annotated[Decimal, Field(ge=-180, le=180, decimal_places=6)] | None = None
 
 
-class LineIn(Strict):
+class LineIn(Input):
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
         examples=["TEE-BLK-M"]
     )
@@ -49,17 +45,17 @@ class LineIn(Strict):
     currency: Currency | None = Field(default=None, description="Optional; must equal the order's currency.")
 
 
-class PaymentIn(Strict):
+class PaymentIn(Input):
     method: Literal["prepaid", "cod"] = Field(examples=["cod"])
     cod_amount: Money = Field(default=Decimal("0"), examples=["3200.00"])
 
 
-class WindowIn(Strict):
-    start: datetime
-    end: datetime
+class WindowIn(Input):
+    start: DateTime = Field(examples=["2026-01-31T14:00:00+05:00"])
+    end: DateTime = Field(examples=["2026-01-31T18:00:00+05:00"])
 
 
-class OrderCreateSchema(Strict):
+class OrderCreateSchema(Input):
     external_id: Required = Field(
         description="Your id for the order; sending it again returns the same order.", examples=["SHOP-10023"]
     )
@@ -76,9 +72,22 @@ class OrderCreateSchema(Strict):
 
     @model_validator(mode="after")
     def one_currency(self) -> "OrderCreateSchema":
-        for index, line in enumerate(self.lines):
-            if line.currency is not None and line.currency != self.currency:
-                raise ValueError(f"lines[{index}].currency {line.currency} differs from the order's {self.currency}")
+        # Raised as a validation error of the line's own field, so the problem names `lines[i].currency`.
+        mismatches = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "currency_mismatch",
+                    "Differs from the order's currency {currency}.",
+                    {"currency": self.currency},
+                ),
+                loc=("lines", index, "currency"),
+                input=line.currency,
+            )
+            for index, line in enumerate(self.lines)
+            if line.currency is not None and line.currency != self.currency
+        ]
+        if mismatches:
+            raise ValidationError.from_exception_data(type(self).__name__, mismatches)
         return self
 
 
@@ -98,7 +107,7 @@ class OrderLineOut(Out):
     sku: str
     name: str
     quantity: int
-    unit_price: Decimal
+    unit_price: Amount
     allocated_quantity: int
     picked_quantity: int
     packed_quantity: int
@@ -129,11 +138,11 @@ class OrderOut(Out):
     address_postcode: str
     address_country: str
     currency: str
-    subtotal: Decimal
-    shipping_fee: Decimal
-    total: Decimal
+    subtotal: Amount
+    shipping_fee: Amount
+    total: Amount
     payment_method: str
-    cod_amount: Decimal
+    cod_amount: Amount
     window_start: datetime | None
     window_end: datetime | None
     notes: str
@@ -153,7 +162,7 @@ class OrderPageOut(Schema):
     next_cursor: str | None
 
 
-class CancelIn(Strict):
+class CancelIn(Input):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = Field(
         default="", examples=["Customer cancelled"]
     )
