@@ -140,7 +140,7 @@ def test_operator_admin_onboards_a_partner_and_invites_its_owner(
     admin = client_for(member(operator_org, Role.ADMIN))  # type: ignore[operator]
 
     response = admin.post(
-        "/ops/organizations/", {"name": "Sindh Spices", "slug": "sindh-spices", "owner_email": "boss@sindh.example"}
+        "/ops/organizations/", {"name": "Sindh Spices", "slug": "sindh-spices", "owner_email": "boss@sindh.example", "default_country": "PK"}
     )
     deliver_queued_mail()
 
@@ -157,7 +157,7 @@ def test_duplicate_partner_short_name_is_a_form_error_and_creates_nothing(
 ) -> None:
     admin = client_for(member(operator_org, Role.ADMIN))  # type: ignore[operator]
 
-    response = admin.post("/ops/organizations/", {"name": "Copy", "slug": "partner-a", "owner_email": "x@example.com"})
+    response = admin.post("/ops/organizations/", {"name": "Copy", "slug": "partner-a", "owner_email": "x@example.com", "default_country": "PK"})
 
     assert "Already used by another organization." in response.content.decode()
     assert Organization.objects.count() == 2
@@ -172,7 +172,7 @@ def test_dispatcher_sees_partners_but_cannot_onboard(
 
     assert dispatcher.get("/ops/organizations/").status_code == 200
     assert (
-        dispatcher.post("/ops/organizations/", {"name": "X", "slug": "x", "owner_email": "x@example.com"}).status_code
+        dispatcher.post("/ops/organizations/", {"name": "X", "slug": "x", "owner_email": "x@example.com", "default_country": "PK"}).status_code
         == 403
     )
     assert Organization.objects.count() == 1
@@ -188,7 +188,7 @@ def test_profile_saves_personal_preferences(partner_a: Organization, member: obj
     user = User.objects.get(pk=membership.user.pk)
     assert (user.full_name, user.phone, user.language, user.notify_by_email, user.notify_by_sms) == (
         "Zara Q",
-        "+92 321 0000000",
+        "+923210000000",  # E.164, as every door stores phone numbers
         "ur",
         False,
         True,
