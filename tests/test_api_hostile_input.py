@@ -103,10 +103,7 @@ def with_value(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[
     body = copy.deepcopy(body)
     target: Any = body
     for part in path[:-1]:
-        if isinstance(part, int):
-            target = target[part]
-        else:
-            target = target.setdefault(part, {})
+        target = target[part] if isinstance(part, int) else target.setdefault(part, {})
     target[path[-1]] = value
     return body
 

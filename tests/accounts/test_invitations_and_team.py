@@ -13,6 +13,9 @@ from allied.core.worker import HeartbeatWorker
 LINK = re.compile(r"http://127\.0\.0\.1:8000(/invitations/[^/\s]+/)")
 
 
+PARTNER_FORM = {"name": "X", "slug": "x", "owner_email": "x@example.com", "default_country": "PK"}
+
+
 def deliver_queued_mail() -> None:
     HeartbeatWorker(batch=True, interval=0).run()
 
@@ -140,7 +143,13 @@ def test_operator_admin_onboards_a_partner_and_invites_its_owner(
     admin = client_for(member(operator_org, Role.ADMIN))  # type: ignore[operator]
 
     response = admin.post(
-        "/ops/organizations/", {"name": "Sindh Spices", "slug": "sindh-spices", "owner_email": "boss@sindh.example", "default_country": "PK"}
+        "/ops/organizations/",
+        {
+            "name": "Sindh Spices",
+            "slug": "sindh-spices",
+            "owner_email": "boss@sindh.example",
+            "default_country": "PK",
+        },
     )
     deliver_queued_mail()
 
@@ -157,7 +166,7 @@ def test_duplicate_partner_short_name_is_a_form_error_and_creates_nothing(
 ) -> None:
     admin = client_for(member(operator_org, Role.ADMIN))  # type: ignore[operator]
 
-    response = admin.post("/ops/organizations/", {"name": "Copy", "slug": "partner-a", "owner_email": "x@example.com", "default_country": "PK"})
+    response = admin.post("/ops/organizations/", PARTNER_FORM | {"name": "Copy", "slug": "partner-a"})
 
     assert "Already used by another organization." in response.content.decode()
     assert Organization.objects.count() == 2
@@ -171,10 +180,7 @@ def test_dispatcher_sees_partners_but_cannot_onboard(
     dispatcher = client_for(member(operator_org, Role.DISPATCHER))  # type: ignore[operator]
 
     assert dispatcher.get("/ops/organizations/").status_code == 200
-    assert (
-        dispatcher.post("/ops/organizations/", {"name": "X", "slug": "x", "owner_email": "x@example.com", "default_country": "PK"}).status_code
-        == 403
-    )
+    assert dispatcher.post("/ops/organizations/", PARTNER_FORM).status_code == 403
     assert Organization.objects.count() == 1
 
 

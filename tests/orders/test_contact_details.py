@@ -15,7 +15,10 @@ from tests.orders.test_orders_api import order_body, post
 
 pytestmark = pytest.mark.django_db
 
-CSV_HEADER = "external_id,recipient_name,recipient_phone,recipient_email,address_line1,city,sku,quantity,unit_price,currency,payment_method\n"
+CSV_HEADER = (
+    "external_id,recipient_name,recipient_phone,recipient_email,address_line1,city,sku,quantity,unit_price,"
+    "currency,payment_method\n"
+)
 
 
 @pytest.fixture
@@ -61,7 +64,8 @@ def test_api_refuses_a_bad_phone_or_email_naming_the_field_and_reserves_nothing(
 def test_api_stores_a_local_number_of_a_pk_partner_in_e164(shop, partner_a) -> None:
     assert partner_a.default_country == "PK"
 
-    response = post(shop, order_body(recipient={"name": "Hina", "phone": "0300 1112233", "email": " hina@example.com "}))
+    recipient = {"name": "Hina", "phone": "0300 1112233", "email": " hina@example.com "}
+    response = post(shop, order_body(recipient=recipient))
 
     assert response.status_code == 201, response.content
     assert (response.json()["recipient_phone"], response.json()["recipient_email"]) == (
@@ -116,4 +120,3 @@ def test_csv_stores_a_local_number_in_e164(owner) -> None:
     order = Order.objects.get()
     assert order.recipient_phone == "+923001112233"
     assert Stock.objects.get().reserved == 2
-
