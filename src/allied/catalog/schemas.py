@@ -6,13 +6,13 @@ from pydantic import StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from allied.core.errors import FieldError
-from allied.core.schemas import Amount, Input
+from allied.core.schemas import Amount, Input, Money
 
 Sku = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Barcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")]
+Barcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 # The default of a field a partial update may leave out: `exclude_unset` tells sent from unsent, and since the
@@ -65,7 +65,7 @@ class ProductCreateSchema(Input):
     length_mm: int = Field(default=0, ge=0, le=10_000, examples=[300])
     width_mm: int = Field(default=0, ge=0, le=10_000, examples=[220])
     height_mm: int = Field(default=0, ge=0, le=10_000, examples=[20])
-    declared_value: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2, examples=["1500.00"])
+    declared_value: Money = Field(default=Decimal("0"), examples=["1500.00"])
     currency: Currency = Field(default="PKR", examples=["PKR"])
     tracks_lots: bool = False
     tracks_expiry: bool = False
@@ -89,7 +89,7 @@ class ProductUpdateSchema(Input):
     length_mm: int = Field(default=NOT_SENT, ge=0, le=10_000)
     width_mm: int = Field(default=NOT_SENT, ge=0, le=10_000)
     height_mm: int = Field(default=NOT_SENT, ge=0, le=10_000)
-    declared_value: Decimal = Field(default=NOT_SENT, ge=0, max_digits=12, decimal_places=2, examples=["1750.00"])
+    declared_value: Money = Field(default=NOT_SENT, examples=["1750.00"])
     currency: Currency = Field(default=NOT_SENT, examples=["PKR"])
     tracks_lots: bool = Field(default=NOT_SENT)
     tracks_expiry: bool = Field(default=NOT_SENT)

@@ -1,7 +1,10 @@
 """What every API schema shares: the input sanitiser, the date-time and money types, the problem.
 
-Every input schema of every app (request bodies and query parameters) derives from `Input`, so
-text is checked in one place: no NUL character reaches the database (PostgreSQL refuses it).
+Every input schema of every app derives from `Input` (request bodies; `QueryInput` for query
+parameters), so text is checked in one place: no NUL character reaches the database (PostgreSQL
+refuses it). A JSON body is held to its schema's types (`strict`: "2" is not an integer, "yes" not a
+boolean); the CSV and form doors, whose cells are all text, validate the same schemas with
+`strict=False`. Money is `Money`: a JSON number or a decimal string, both bounded as the schema says.
 Dates and times are `DateTime`/`Date`: ISO 8601 text only (a bare number is not a date), with an
 offset PostgreSQL can store, and kept in UTC so an answer renders them the same way whether it
 was built from the request or read back from the database.
@@ -22,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     PlainSerializer,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -32,6 +36,7 @@ MAX_OFFSET = timedelta(hours=15, minutes=59)
 _ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CENTS = Decimal("0.01")
+_DECIMAL_TEXT = re.compile(r"-?\d{1,20}(\.\d{1,20})?")
 
 
 def _nul_error() -> PydanticCustomError:
@@ -49,18 +54,27 @@ def refuse_nul(value: Any) -> Any:
 
 
 class Input(BaseModel):
-    """The base of every input schema (bodies and query parameters): unknown fields are refused and
-    every field's raw value passes the text sanitiser first. Plain pydantic: ninja's Schema adds a
-    per-object hook for reading models, which input does not need and the order intake would pay for
-    on every nested object."""
+    """The base of every input schema: unknown fields are refused, types are the schema's (strict),
+    and every field's raw value passes the text sanitiser first. Plain pydantic: ninja's Schema adds
+    a per-object hook for reading models, which input does not need and the order intake would pay
+    for on every nested object."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @field_validator("*", mode="before")
     @classmethod
     def _sanitised(cls, value: Any) -> Any:
         return refuse_nul(value)
 
+
+class QueryInput(Input):
+    """Query parameters: the same sanitiser, but every value arrives as text, so "50" is a number."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+# The page size of a list.
+Limit = Annotated[int, Field(ge=1, le=200)]
 
 # A text parameter outside an Input (a header): the same sanitiser.
 SafeText = Annotated[str, AfterValidator(refuse_nul)]
@@ -69,11 +83,14 @@ SafeText = Annotated[str, AfterValidator(refuse_nul)]
 def _date_time_text(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
-    if not isinstance(value, str) or not _ISO_DATE_TIME.match(value):
-        raise PydanticCustomError(
-            "datetime_format", "Use an ISO 8601 date and time with an offset, such as 2026-01-31T14:00:00+05:00."
-        )
-    return value
+    if isinstance(value, str) and _ISO_DATE_TIME.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "datetime_format", "Use an ISO 8601 date and time with an offset, such as 2026-01-31T14:00:00+05:00."
+    )
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -91,9 +108,65 @@ def _in_utc(value: datetime) -> datetime:
 def _date_text(value: Any) -> Any:
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise PydanticCustomError("date_format", "Use an ISO 8601 date, such as 2026-01-31.")
-    return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date_format", "Use an ISO 8601 date, such as 2026-01-31.")
+
+
+def _decimal(places: int, *, strings: bool) -> Any:
+    """A JSON number, or (when `strings`) a decimal written as text, as a Decimal; a float that is
+    meant as a decimal of `places` (0.57 arrives as 0.5700000000000001) is read as that decimal."""
+
+    def read(value: Any) -> Any:
+        if isinstance(value, Decimal | bool):
+            return value  # a bool stays what it is and is refused as one
+        if isinstance(value, int):
+            return Decimal(value)
+        if isinstance(value, float):
+            rounded = round(value, places)
+            return Decimal(str(rounded if abs(value - rounded) < 1e-9 else value))
+        if strings and isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value):
+            return Decimal(value)  # the bounds and the places are checked next, with their own messages
+        raise PydanticCustomError(
+            "decimal_format",
+            f"Use a number with at most {places} decimal places"
+            + (', or the same as text ("1500.00").' if strings else "."),
+        )
+
+    return read
+
+
+_MONEY_MAX = Decimal("9999999999.99")
+# An amount of money sent to the API: 0 to 9,999,999,999.99 with at most two decimal places, as a
+# JSON number or as text ("1500.00"); the schema says exactly that.
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_decimal(2, strings=True)),
+    Field(ge=0, le=_MONEY_MAX, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(_MONEY_MAX), "multipleOf": 0.01},
+                {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
+            ]
+        }
+    ),
+]
+Latitude = Annotated[
+    Decimal,
+    BeforeValidator(_decimal(6, strings=False)),
+    Field(ge=-90, le=90, decimal_places=6),
+    WithJsonSchema({"type": "number", "minimum": -90, "maximum": 90, "multipleOf": 0.000001}),
+]
+Longitude = Annotated[
+    Decimal,
+    BeforeValidator(_decimal(6, strings=False)),
+    Field(ge=-180, le=180, decimal_places=6),
+    WithJsonSchema({"type": "number", "minimum": -180, "maximum": 180, "multipleOf": 0.000001}),
+]
 
 
 # A date and time sent to the API: ISO 8601 text with an offset within PostgreSQL's range, kept in UTC.

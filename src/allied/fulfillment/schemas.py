@@ -8,7 +8,7 @@ from allied.core.schemas import Input
 
 
 class ReturnLineIn(Input):
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")]
     quantity: int = Field(gt=0, le=10_000)
 
 

@@ -5,7 +5,7 @@ from ninja import Query, Router, Status
 from allied.catalog.models import Product
 from allied.core.errors import FieldError, ValidationFailed
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, Input, ProblemSchema
+from allied.core.schemas import PROBLEM_STATUSES, Limit, ProblemSchema, QueryInput
 from allied.inventory.models import InboundShipment, Warehouse
 from allied.inventory.schemas import InboundCreateIn, InboundOut, StockLevelPageOut
 from allied.inventory.selectors import access_inbound, default_warehouse, stock_levels_visible_to
@@ -14,11 +14,11 @@ from allied.inventory.services import inbound_create
 router = Router(tags=["Inventory"])
 
 
-class LevelFilters(Input):
+class LevelFilters(QueryInput):
     sku: str = ""
     warehouse: str = ""
     cursor: str | None = None
-    limit: int = 100
+    limit: Limit = 100
 
 
 @router.get(

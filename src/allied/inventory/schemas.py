@@ -22,13 +22,13 @@ class StockLevelPageOut(Schema):
 
 
 class InboundLineIn(Input):
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")]
     quantity: int = Field(gt=0, le=1_000_000)
 
 
 class InboundCreateIn(Input):
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
-        examples=["PO-2026-118"]
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")] = (
+        Field(examples=["PO-2026-118"])
     )
     warehouse: str | None = Field(default=None, description="Warehouse code; AES's main warehouse when absent.")
     expected_on: Date | None = None

@@ -7,7 +7,7 @@ from pydantic import StringConstraints
 
 from allied.accounts.policy import ORDERS_MANAGE, require
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, DateTime, Input, ProblemSchema, SafeText, fingerprint
+from allied.core.schemas import PROBLEM_STATUSES, DateTime, Limit, ProblemSchema, QueryInput, SafeText, fingerprint
 from allied.orders.models import Channel, Order, OrderStatus
 from allied.orders.schemas import CancelIn, OrderCreateSchema, OrderDetailOut, OrderOut, OrderPageOut
 from allied.orders.selectors import access_order, orders_visible_to
@@ -45,14 +45,14 @@ def orders_create(
     return Status(200, access_order(actor, intake.order.pk))
 
 
-class OrderFilters(Input):
+class OrderFilters(QueryInput):
     status: OrderStatus | None = None
     channel: Channel | None = None
     search: str = ""
     created_after: DateTime | None = None
     created_before: DateTime | None = None
     cursor: str | None = None
-    limit: int = 50
+    limit: Limit = 50
 
 
 @router.get(

@@ -196,7 +196,7 @@ def order_csv_parse(upload: IO[bytes], *, size: int, organization: Organization)
         if body["payment"]["method"] == "cod" and not body["payment"].get("cod_amount"):
             errors.append(RowError(rows[0][0], "cod_amount", "Cash-on-delivery orders need the amount to collect."))
         try:
-            schema = OrderCreateSchema.model_validate(body)
+            schema = OrderCreateSchema.model_validate(body, strict=False)
         except PydanticValidationError as error:
             errors += _schema_errors(error, rows)
         else:

@@ -6,11 +6,10 @@ from ninja import Field, Schema
 from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from allied.core.schemas import Amount, DateTime, Input
+from allied.core.schemas import Amount, DateTime, Input, Latitude, Longitude, Money
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
@@ -32,12 +31,12 @@ class AddressIn(Input):
     region: Text = Field(default="", examples=["Sindh"])
     postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "PK"
-    lat: Annotated[Decimal, Field(ge=-90, le=90, decimal_places=6)] | None = None
-    lng: Annotated[Decimal, Field(ge=-180, le=180, decimal_places=6)] | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
 
 
 class LineIn(Input):
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")] = Field(
         examples=["TEE-BLK-M"]
     )
     quantity: int = Field(gt=0, le=10_000, examples=[2])
