@@ -14,7 +14,7 @@ from allied.catalog.schemas import (
 from allied.catalog.selectors import access_product, products_visible_to
 from allied.catalog.services import product_create, product_update, product_upsert_many
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, Limit, ProblemSchema, QueryInput
+from allied.core.schemas import PROBLEM_STATUSES, Cursor, Limit, ProblemSchema, QueryInput
 
 router = Router(tags=["Products"])
 
@@ -41,7 +41,7 @@ def _json_example(summary: str, value: object) -> dict:
 
 class ProductFilters(QueryInput):
     search: str = ""
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = 50
 
 

@@ -53,31 +53,64 @@ def refuse_nul(value: Any) -> Any:
     return value
 
 
+# What the schema says of free text: no NUL character (JSON Schema patterns are ECMA-262 regexes).
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+_NOT_BLANK = r"\S"
+# Required text: something that is not white space (as Python strips it) and no NUL.
+NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\s\\u0000\\u001c-\\u001f\\u0085][^\\u0000]*$"
+
+
+def _declare_no_nul(schema: Any) -> None:
+    """Say in the JSON schema what the sanitiser refuses: every free-text string of a model (its
+    fields, list items and alternatives; nested models are declared by their own class)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and "format" not in schema and "enum" not in schema:
+            pattern = schema.get("pattern")
+            if pattern is None:
+                schema["pattern"] = NO_NUL_PATTERN
+            elif pattern == _NOT_BLANK:
+                schema["pattern"] = NOT_BLANK_PATTERN
+        for key, value in schema.items():
+            if key != "$defs":
+                _declare_no_nul(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            _declare_no_nul(item)
+
+
+def _input_json_schema(schema: dict[str, Any], model: type) -> None:
+    _declare_no_nul(schema.get("properties", {}))
+
+
 class Input(BaseModel):
     """The base of every input schema: unknown fields are refused, types are the schema's (strict),
     and every field's raw value passes the text sanitiser first. Plain pydantic: ninja's Schema adds
     a per-object hook for reading models, which input does not need and the order intake would pay
     for on every nested object."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_input_json_schema)
 
     @field_validator("*", mode="before")
     @classmethod
     def _sanitised(cls, value: Any) -> Any:
+        # JSON has one number type: 3.0 is the integer 3, as JSON Schema says (strict would refuse it).
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         return refuse_nul(value)
 
 
 class QueryInput(Input):
     """Query parameters: the same sanitiser, but every value arrives as text, so "50" is a number."""
 
-    model_config = ConfigDict(extra="forbid", strict=False)
+    model_config = ConfigDict(extra="forbid", strict=False, json_schema_extra=_input_json_schema)
 
 
-# The page size of a list.
+# The page size of a list, and where the next page starts (a list's `next_cursor`).
 Limit = Annotated[int, Field(ge=1, le=200)]
+Cursor = Annotated[str, Field(pattern=r"^[0-9]{1,18}$", description="`next_cursor` of the previous page.")]
 
 # A text parameter outside an Input (a header): the same sanitiser.
-SafeText = Annotated[str, AfterValidator(refuse_nul)]
+SafeText = Annotated[str, AfterValidator(refuse_nul), Field(json_schema_extra={"pattern": NO_NUL_PATTERN})]
 
 
 def _date_time_text(value: Any) -> Any:

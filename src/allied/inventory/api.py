@@ -5,7 +5,7 @@ from ninja import Query, Router, Status
 from allied.catalog.models import Product
 from allied.core.errors import FieldError, ValidationFailed
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, Limit, ProblemSchema, QueryInput
+from allied.core.schemas import PROBLEM_STATUSES, Cursor, Limit, ProblemSchema, QueryInput
 from allied.inventory.models import InboundShipment, Warehouse
 from allied.inventory.schemas import InboundCreateIn, InboundOut, StockLevelPageOut
 from allied.inventory.selectors import access_inbound, default_warehouse, stock_levels_visible_to
@@ -17,7 +17,7 @@ router = Router(tags=["Inventory"])
 class LevelFilters(QueryInput):
     sku: str = ""
     warehouse: str = ""
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = 100
 
 

@@ -7,7 +7,16 @@ from pydantic import StringConstraints
 
 from allied.accounts.policy import ORDERS_MANAGE, require
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, DateTime, Limit, ProblemSchema, QueryInput, SafeText, fingerprint
+from allied.core.schemas import (
+    PROBLEM_STATUSES,
+    Cursor,
+    DateTime,
+    Limit,
+    ProblemSchema,
+    QueryInput,
+    SafeText,
+    fingerprint,
+)
 from allied.orders.models import Channel, Order, OrderStatus
 from allied.orders.schemas import CancelIn, OrderCreateSchema, OrderDetailOut, OrderOut, OrderPageOut
 from allied.orders.selectors import access_order, orders_visible_to
@@ -51,7 +60,7 @@ class OrderFilters(QueryInput):
     search: str = ""
     created_after: DateTime | None = None
     created_before: DateTime | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = 50
 
 

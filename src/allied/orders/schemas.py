@@ -3,7 +3,15 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    AliasPath,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from allied.core.schemas import Amount, DateTime, Input, Latitude, Longitude, Money
@@ -16,11 +24,17 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 class RecipientIn(Input):
     name: Required = Field(examples=["Hina Baig"])
     phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=32)] = Field(
-        examples=["+92 300 1112233"]
+        examples=["+92 300 1112233"],
+        description="International (+92 300 1112233) or as dialled in your organization's default country "
+        "(0300 1112233); answered in E.164 (+923001112233). A number not valid there answers 422 invalid_phone.",
     )
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = Field(
-        default="", examples=["hina@example.com"]
-    )
+    email: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=254),
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "format": "email", "maxLength": 254}, {"type": "string", "maxLength": 0}]}
+        ),
+    ] = Field(default="", examples=["hina@example.com"], description="Optional; checked when given.")
 
 
 class AddressIn(Input):
