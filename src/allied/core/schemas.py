@@ -35,6 +35,8 @@ NUL = "\x00"
 MAX_OFFSET = timedelta(hours=15, minutes=59)
 _ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What the schema says of a date-time beyond RFC 3339: an offset, within ±15:59, and no leap second.
+DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:[0-5]\d(\.\d+)?)?([Zz]|[+-](0\d|1[0-5]):?[0-5]\d)$"
 _CENTS = Decimal("0.01")
 _DECIMAL_TEXT = re.compile(r"-?\d{1,20}(\.\d{1,20})?")
 
@@ -118,7 +120,7 @@ def _date_time_text(value: Any) -> Any:
         return value
     if isinstance(value, str) and _ISO_DATE_TIME.match(value):
         try:
-            return datetime.fromisoformat(value)
+            return datetime.fromisoformat(value.upper())  # RFC 3339 allows a lower-case t and z
         except ValueError:
             pass
     raise PydanticCustomError(
@@ -203,7 +205,12 @@ Longitude = Annotated[
 
 
 # A date and time sent to the API: ISO 8601 text with an offset within PostgreSQL's range, kept in UTC.
-DateTime = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_in_utc)]
+DateTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_date_time_text),
+    AfterValidator(_in_utc),
+    Field(json_schema_extra={"pattern": DATE_TIME_PATTERN}),
+]
 # A calendar date sent to the API: ISO 8601 text (YYYY-MM-DD), never a number.
 Date = Annotated[date, BeforeValidator(_date_text)]
 
