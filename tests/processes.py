@@ -39,14 +39,14 @@ def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
     )
 
 
-def run_allied(*args: str) -> subprocess.CompletedProcess[str]:
+def run_allied(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """Run the `allied` command to completion against the test database."""
     return subprocess.run(
         [sys.executable, "-m", "allied.cli", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
         env={
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": subprocess_database_url(),

@@ -1,16 +1,16 @@
 """The REST API under /api/v1/: one NinjaAPI, routers contributed by the apps."""
 
-from ninja import NinjaAPI, Swagger
+from ninja import Swagger
 
 from allied.accounts.api import router as accounts_router
 from allied.accounts.api_auth import ApiKeyAuth
 from allied.catalog.api import router as catalog_router
-from allied.core.problems import install_problem_handlers
+from allied.core.problems import ProblemNinjaAPI, install_problem_handlers
 from allied.fulfillment.api import router as returns_router
 from allied.inventory.api import router as inventory_router
 from allied.orders.api import router as orders_router
 
-api = NinjaAPI(
+api = ProblemNinjaAPI(
     title="Allied API",
     version="1.0.0",
     description=(

@@ -4,6 +4,7 @@ import argparse
 import getpass
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -55,7 +56,35 @@ def cmd_democode(args: argparse.Namespace) -> int:
     return 0
 
 
+def port_in_use(host: str, port: int) -> str:
+    """Why (host, port) cannot be listened on, or "" when it can. The web server binds with
+    SO_REUSEPORT, which would let a second server share a port already serving; this probe binds
+    without it, so a port in use refuses (a port left in TIME_WAIT by a stopped server does not)."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"cannot resolve {host!r}: {error.strerror}"
+    family, kind, protocol, _, address = addresses[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return f"{host}:{port} is not free ({error.strerror}); is Allied or another server already running there?"
+    return ""
+
+
+def _refuse_busy_port(args: argparse.Namespace) -> int:
+    problem = port_in_use(args.host, args.port)
+    if problem:
+        print(f"error: {problem} Stop it, or choose another port with --port.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_web(args: argparse.Namespace) -> int:
+    if _refuse_busy_port(args):
+        return 1
     _setup_django()
     from django.conf import settings
     from django.core.management import call_command
@@ -97,6 +126,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Web server, task worker and scheduler together; any that dies is started again."""
+    if _refuse_busy_port(args):
+        return 1
     base = [sys.executable, "-m", "allied.cli"]
     commands = {
         "web": [*base, "web", "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)],

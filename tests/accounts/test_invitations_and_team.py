@@ -13,6 +13,9 @@ from allied.core.worker import HeartbeatWorker
 LINK = re.compile(r"http://127\.0\.0\.1:8000(/invitations/[^/\s]+/)")
 
 
+PARTNER_FORM = {"name": "X", "slug": "x", "owner_email": "x@example.com", "default_country": "PK"}
+
+
 def deliver_queued_mail() -> None:
     HeartbeatWorker(batch=True, interval=0).run()
 
@@ -140,13 +143,19 @@ def test_operator_admin_onboards_a_partner_and_invites_its_owner(
     admin = client_for(member(operator_org, Role.ADMIN))  # type: ignore[operator]
 
     response = admin.post(
-        "/ops/organizations/", {"name": "Sindh Spices", "slug": "sindh-spices", "owner_email": "boss@sindh.example"}
+        "/ops/organizations/",
+        {
+            "name": "Sindh Spices",
+            "slug": "sindh-spices",
+            "owner_email": "boss@sindh.example",
+            "default_country": "AE",
+        },
     )
     deliver_queued_mail()
 
     assert response["Location"] == "/ops/organizations/sindh-spices/"
     partner = Organization.objects.get(slug="sindh-spices")
-    assert partner.kind == OrganizationKind.PARTNER
+    assert (partner.kind, partner.default_country) == (OrganizationKind.PARTNER, "AE")
     assert Invitation.objects.get(organization=partner).role == Role.OWNER
     assert "Join Sindh Spices" in mailoutbox[0].subject
 
@@ -157,7 +166,7 @@ def test_duplicate_partner_short_name_is_a_form_error_and_creates_nothing(
 ) -> None:
     admin = client_for(member(operator_org, Role.ADMIN))  # type: ignore[operator]
 
-    response = admin.post("/ops/organizations/", {"name": "Copy", "slug": "partner-a", "owner_email": "x@example.com"})
+    response = admin.post("/ops/organizations/", PARTNER_FORM | {"name": "Copy", "slug": "partner-a"})
 
     assert "Already used by another organization." in response.content.decode()
     assert Organization.objects.count() == 2
@@ -171,10 +180,7 @@ def test_dispatcher_sees_partners_but_cannot_onboard(
     dispatcher = client_for(member(operator_org, Role.DISPATCHER))  # type: ignore[operator]
 
     assert dispatcher.get("/ops/organizations/").status_code == 200
-    assert (
-        dispatcher.post("/ops/organizations/", {"name": "X", "slug": "x", "owner_email": "x@example.com"}).status_code
-        == 403
-    )
+    assert dispatcher.post("/ops/organizations/", PARTNER_FORM).status_code == 403
     assert Organization.objects.count() == 1
 
 
@@ -188,7 +194,7 @@ def test_profile_saves_personal_preferences(partner_a: Organization, member: obj
     user = User.objects.get(pk=membership.user.pk)
     assert (user.full_name, user.phone, user.language, user.notify_by_email, user.notify_by_sms) == (
         "Zara Q",
-        "+92 321 0000000",
+        "+923210000000",  # E.164, as every door stores phone numbers
         "ur",
         False,
         True,
@@ -225,3 +231,32 @@ def test_profile_language_is_used_for_the_pages(partner_a: Organization, member:
     response = client.get("/portal/", headers={"Accept-Language": "en"})
 
     assert response["Content-Language"] == "fr"
+
+
+@pytest.mark.django_db
+def test_profile_refuses_a_phone_that_is_not_one_and_reads_local_numbers_in_the_partners_country(
+    partner_a: Organization, member: object, client_for: object
+) -> None:
+    membership = member(partner_a, Role.VIEWER)  # type: ignore[operator]
+    client = client_for(membership)  # type: ignore[operator]
+
+    refused = client.post("/me/", {"full_name": "Zara Q", "phone": "not-a-phone", "language": "en"})
+    unchanged = User.objects.get(pk=membership.user.pk).phone
+    client.post("/me/", {"full_name": "Zara Q", "phone": "0300 1112233", "language": "en"})
+
+    assert "is not a valid phone number" in refused.content.decode()
+    assert unchanged == ""
+    assert User.objects.get(pk=membership.user.pk).phone == "+923001112233"
+
+
+@pytest.mark.django_db
+def test_a_partner_needs_a_known_default_country(
+    operator_org: Organization, member: object, client_for: object
+) -> None:
+    admin = client_for(member(operator_org, Role.ADMIN))  # type: ignore[operator]
+
+    response = admin.post("/ops/organizations/", PARTNER_FORM | {"default_country": "XX"})
+
+    assert response.status_code == 200
+    assert "default_country" in response.context["form"].errors
+    assert not Organization.objects.filter(slug="x").exists()

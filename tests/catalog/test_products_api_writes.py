@@ -204,7 +204,7 @@ def test_openapi_documents_the_write_endpoints_with_examples(client: Client) -> 
     upsert = schema["paths"]["/api/v1/products/bulk"]["post"]
     assert update["requestBody"]["content"]["application/json"]["examples"]
     assert upsert["requestBody"]["content"]["application/json"]["examples"]
-    assert upsert["responses"]["422"]["content"]["application/json"]["examples"]
+    assert upsert["responses"]["422"]["content"]["application/problem+json"]["examples"]
     assert upsert["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "ProductBulkResultSchema"
     )

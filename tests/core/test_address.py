@@ -29,7 +29,7 @@ def test_half_a_coordinate_is_no_coordinate() -> None:
 @pytest.mark.django_db
 def test_the_api_stores_the_senders_coordinates_with_their_source(partner_a, floor, stock_in, api_client_for) -> None:
     stock_in(ProductFactory(organization=partner_a, sku="TEE"), 5)
-    body = order_body(shipping_address={"line1": "House 12", "city": "Karachi", "lat": "24.861", "lng": "67.0099"})
+    body = order_body(shipping_address={"line1": "House 12", "city": "Karachi", "lat": 24.861, "lng": 67.0099})
 
     response = api_client_for(partner_a).post("/api/v1/orders", json.dumps(body), content_type="application/json")
 
@@ -46,7 +46,7 @@ def test_erasure_keeps_only_city_and_country_of_the_address(partner_a, floor, st
     stock_in(ProductFactory(organization=partner_a, sku="TEE"), 5)
     body = order_body(
         recipient={"name": "Hina", "phone": "+92 300 1112233", "email": "hina@example.com"},
-        shipping_address={"line1": "House 12", "area": "Clifton", "city": "Karachi", "lat": "24.8", "lng": "67.0"},
+        shipping_address={"line1": "House 12", "area": "Clifton", "city": "Karachi", "lat": 24.8, "lng": 67.0},
     )
     order_id = (
         api_client_for(partner_a).post("/api/v1/orders", json.dumps(body), content_type="application/json").json()["id"]

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from allied.core.models import WorkerHeartbeat
-from tests.processes import allied_process, stop, wait_for
+from tests.processes import allied_process, run_allied, stop, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,3 +39,20 @@ def test_serve_runs_web_worker_and_scheduler_and_restarts_a_dead_worker() -> Non
         assert healthz(port) == {"status": "ok", "database": "ok", "worker": "ok"}
     finally:
         stop(serve)
+
+
+@pytest.mark.parametrize("command", ["web", "serve"])
+def test_a_second_server_on_a_port_in_use_refuses_to_start(command: str) -> None:
+    port = free_port()
+    first = allied_process("web", "--port", str(port), "--workers", "1")
+    try:
+        wait_for(lambda: healthz(port), timeout=60, what="the first server to answer")
+
+        second = run_allied(command, "--port", str(port), "--workers", "1", timeout=60)
+
+        assert second.returncode == 1
+        assert f"127.0.0.1:{port} is not free" in second.stderr
+        assert first.poll() is None
+        assert healthz(port) is not None
+    finally:
+        stop(first)

@@ -116,7 +116,7 @@ def test_cod_orders_need_an_amount(partner_a, floor) -> None:
             organization=partner_a, data=order_input(("TEE", 1), payment_method=PaymentMethod.COD), actor=SYSTEM
         )
 
-    assert raised.value.errors[0].field == "cod_amount"
+    assert raised.value.errors[0].field == "payment.cod_amount"
 
 
 @pytest.mark.django_db

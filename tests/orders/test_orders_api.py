@@ -88,7 +88,7 @@ def test_idempotency_key_replays_and_refuses_reuse_for_another_body(shop: Client
         ({"lines": [{"sku": "TEE", "quantity": 1, "unit_price": "1.00", "currency": "USD"}]}, "lines[0].currency"),
         ({"lines": []}, "lines"),
         ({"currency": "rupees"}, "currency"),
-        ({"payment": {"method": "cod"}}, "cod_amount"),
+        ({"payment": {"method": "cod"}}, "payment.cod_amount"),
         ({"payment": {"method": "bitcoin"}}, "payment.method"),
         ({"recipient": {"name": "", "phone": "+92 300 1112233"}}, "recipient.name"),
         ({"shipping_address": {"line1": "x"}}, "shipping_address.city"),
@@ -194,3 +194,88 @@ def test_asn_is_announced_through_the_api(shop: Client, partner_a) -> None:
     )
     assert elsewhere.status_code == 422
     assert elsewhere.json()["errors"][0]["field"] == "warehouse"
+
+
+def test_the_201_answer_is_the_replay_and_the_get(shop: Client) -> None:
+    body = order_body(
+        lines=[{"sku": "TEE", "quantity": 2, "unit_price": "59.7"}],
+        shipping_fee="0",
+        payment={"method": "cod", "cod_amount": "119.4"},
+        delivery_window={"start": "2026-01-31T14:00:00+05:00", "end": "2026-01-31T18:30:00.250000+05:00"},
+    )
+
+    created = post(shop, body, **{"Idempotency-Key": "same-answer"})
+    replay = post(shop, body, **{"Idempotency-Key": "same-answer"})
+    fetched = shop.get(f"/api/v1/orders/{created.json()['id']}").json()
+
+    assert (created.status_code, replay.status_code) == (201, 200)
+    assert created.json() == replay.json()
+    assert {key: fetched[key] for key in created.json()} == created.json()
+    answer = created.json()
+    assert (answer["lines"][0]["unit_price"], answer["subtotal"], answer["shipping_fee"]) == ("59.70", "119.40", "0.00")
+    assert (answer["window_start"], answer["window_end"]) == ("2026-01-31T09:00:00Z", "2026-01-31T13:30:00.250Z")
+
+
+def test_the_same_json_reserialized_is_the_same_body_for_an_idempotency_key(shop: Client) -> None:
+    body = order_body(external_id="RE-1")
+    compact = json.dumps(body, separators=(",", ":"))
+    pretty = json.dumps(dict(reversed(list(body.items()))), indent=4)
+
+    first = shop.post("/api/v1/orders", compact, content_type="application/json", headers={"Idempotency-Key": "k-9"})
+    again = shop.post("/api/v1/orders", pretty, content_type="application/json", headers={"Idempotency-Key": "k-9"})
+
+    assert (first.status_code, again.status_code) == (201, 200), again.content
+    assert first.json()["id"] == again.json()["id"]
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"status": "nope"}, "status"),
+        ({"channel": "carrier-pigeon"}, "channel"),
+        ({"created_after": "1700000000"}, "created_after"),
+        ({"created_before": "2026-01-01"}, "created_before"),
+        ({"created_after": "2026-01-01T10:00:00"}, "created_after"),
+        ({"created_after": "2026-01-01T10:00:00+23:00"}, "created_after"),
+        ({"search": "a\x00b"}, "search"),
+        ({"limit": "0"}, "limit"),
+    ],
+)
+def test_bad_list_filters_are_422_naming_the_parameter(shop: Client, query: dict, field: str) -> None:
+    response = shop.get("/api/v1/orders", query)
+
+    assert response.status_code == 422, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+def test_list_filters_by_status_and_creation_time_with_an_offset(shop: Client) -> None:
+    post(shop, order_body())
+
+    allocated = shop.get("/api/v1/orders", {"status": "allocated", "created_after": "2000-01-01T05:00:00+05:00"})
+    cancelled = shop.get("/api/v1/orders", {"status": "cancelled"})
+
+    assert [order["external_id"] for order in allocated.json()["items"]] == ["SHOP-1001"]
+    assert cancelled.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("get", "/api/v1/no-such-thing", 404, "not_found"),
+        ("get", "/api/nothing-here", 404, "not_found"),
+        ("delete", "/api/v1/orders", 405, "method_not_allowed"),
+        ("put", "/api/v1/me", 405, "method_not_allowed"),
+    ],
+)
+def test_unknown_paths_and_methods_under_api_are_problems(
+    shop: Client, method: str, path: str, status: int, code: str
+) -> None:
+    response = getattr(shop, method)(path)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == code
+    if status == 405:
+        assert "GET" in response["Allow"]

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from allied.accounts.models import Organization
 from allied.accounts.roles import ROLES_BY_KIND, ApiScope, OrganizationKind, Role
+from allied.core.contact import COUNTRY_CODES
 
 
 def role_choices(organization: Organization) -> list[tuple[str, str]]:
@@ -58,6 +59,12 @@ class PartnerCreateForm(forms.Form):
     name = forms.CharField(max_length=200, label="Brand name")
     slug = forms.SlugField(max_length=60, label="Short name", help_text="Lower-case letters, digits and dashes.")
     owner_email = forms.EmailField(label="Owner's e-mail", help_text="We send them an invitation.")
+    default_country = forms.ChoiceField(
+        choices=[(code, code) for code in COUNTRY_CODES],
+        initial="PK",
+        label="Default country",
+        help_text="Where their customers' phone numbers are read when they lack a +country code (ISO 3166).",
+    )
 
 
 class AuditFilterForm(forms.Form):

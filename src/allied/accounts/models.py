@@ -63,6 +63,11 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     kind = models.CharField(max_length=16, choices=OrganizationKind.choices)
     is_active = models.BooleanField(default=True)
+    default_country = models.CharField(
+        max_length=2,
+        default="PK",
+        help_text="ISO 3166 alpha-2: the country a phone number without +country code is read in.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -116,7 +116,7 @@ def api_key_matching(raw_key: str) -> ApiKey | None:
 
 _KEY_COLUMNS = ("id", "organization_id", "name", "prefix", "key_hash", "scopes", "last_used_at", "revoked_at")
 _KEY_HASH = _KEY_COLUMNS.index("key_hash")
-_ORG_COLUMNS = ("id", "name", "slug", "kind", "is_active", "created_at")
+_ORG_COLUMNS = ("id", "name", "slug", "kind", "is_active", "default_country", "created_at")
 
 
 def audit_entries_visible_to(actor: Actor, filters: dict[str, Any]) -> QuerySet[AuditEntry]:

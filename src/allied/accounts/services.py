@@ -16,6 +16,7 @@ from allied.accounts.policy import API_KEYS_MANAGE, ORGANIZATIONS_MANAGE, Actor,
 from allied.accounts.roles import ROLES_BY_KIND, ApiScope, OrganizationKind
 from allied.accounts.selectors import API_KEY_PREFIX, hash_secret, invitation_by_token
 from allied.core.audit import NamedActor, audit_record
+from allied.core.contact import country_check, email_check, phone_normalize
 from allied.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 
 
@@ -28,14 +29,16 @@ def _check_role_fits(organization: Organization, role: str) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def organization_create(*, name: str, slug: str, kind: str, actor: Actor) -> Organization:
-    """Add an organization (AES administrators only) under a short name no other organization uses. Audited."""
+def organization_create(*, name: str, slug: str, kind: str, actor: Actor, default_country: str = "PK") -> Organization:
+    """Add an organization (AES administrators only) under a short name no other organization uses;
+    `default_country` is where its customers' phone numbers are read (core/contact.py). Audited."""
     require(actor, ORGANIZATIONS_MANAGE)
+    default_country = country_check(default_country, field="default_country")
     if Organization.objects.filter(slug=slug).exists():
         raise Conflict(
             "That short name is taken.", errors=[FieldError("slug", "Already used by another organization.")]
         )
-    organization = Organization.objects.create(name=name, slug=slug, kind=kind)
+    organization = Organization.objects.create(name=name, slug=slug, kind=kind, default_country=default_country)
     audit_record(action="organization.created", actor=actor, organization=organization, target=organization)
     return organization
 
@@ -46,7 +49,7 @@ def user_create_member(
 ) -> Membership:
     """Create a person with a verified address and a role (commands and the demo; people use invitations)."""
     _check_role_fits(organization, role)
-    email = email.strip().lower()
+    email = email_check(email, field="email").lower()
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict("A user with that e-mail address exists.", errors=[FieldError("email", "Already registered.")])
     user = User.objects.create_user(email, password, full_name=full_name)
@@ -64,7 +67,7 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
     if not can_manage_team_of(actor, organization):
         raise PermissionDenied("Only owners and AES administrators can invite people.")
     _check_role_fits(organization, role)
-    email = email.strip().lower()
+    email = email_check(email, field="email").lower()
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise Conflict(f"{email} is already a member.", errors=[FieldError("email", "Already a member.")])
     Invitation.objects.filter(
@@ -245,7 +248,8 @@ def user_profile_update(
             "Unknown language.", errors=[FieldError("language", "Choose one of the listed languages.")]
         )
     user.full_name = full_name.strip()
-    user.phone = phone.strip()
+    country = actor.organization.default_country if actor.organization is not None else "PK"
+    user.phone = phone_normalize(phone, default_country=country, field="phone") if phone.strip() else ""
     user.language = language
     user.notify_by_email = notify_by_email
     user.notify_by_sms = notify_by_sms

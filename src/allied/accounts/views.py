@@ -110,6 +110,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
                         slug=form.cleaned_data["slug"],
                         kind=OrganizationKind.PARTNER,
                         actor=actor,
+                        default_country=form.cleaned_data["default_country"],
                     )
                     invitation_create(
                         organization=organization, email=form.cleaned_data["owner_email"], role=Role.OWNER, actor=actor

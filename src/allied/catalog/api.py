@@ -1,6 +1,6 @@
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from allied.accounts.policy import CATALOG_VIEW, require
 from allied.catalog.schemas import (
@@ -14,7 +14,7 @@ from allied.catalog.schemas import (
 from allied.catalog.selectors import access_product, products_visible_to
 from allied.catalog.services import product_create, product_update, product_upsert_many
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
+from allied.core.schemas import PROBLEM_STATUSES, Cursor, Limit, ProblemSchema, QueryInput
 
 router = Router(tags=["Products"])
 
@@ -39,10 +39,10 @@ def _json_example(summary: str, value: object) -> dict:
     return {"content": {"application/json": {"examples": {"example": {"summary": summary, "value": value}}}}}
 
 
-class ProductFilters(Schema):
+class ProductFilters(QueryInput):
     search: str = ""
-    cursor: str | None = None
-    limit: int = 50
+    cursor: Cursor | None = None
+    limit: Limit = 50
 
 
 @router.get(

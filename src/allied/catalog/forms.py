@@ -60,7 +60,7 @@ class ProductForm(forms.Form):
         data = super().clean() or {}
         values = {name: data[name] for name in PRODUCT_FIELDS if name in data and data[name] is not None}
         try:
-            self.product_values = ProductUpsertSchema.model_validate(values).model_dump()
+            self.product_values = ProductUpsertSchema.model_validate(values, strict=False).model_dump()
         except PydanticValidationError as error:
             for field_error in schema_field_errors(error):
                 if field_error.field in self.fields and field_error.field not in self.errors:

@@ -134,7 +134,7 @@ def _parse_row(
         else:
             values[name] = cell
     try:
-        values = ProductUpsertSchema.model_validate(values).model_dump(include=set(values))
+        values = ProductUpsertSchema.model_validate(values, strict=False).model_dump(include=set(values))
     except PydanticValidationError as error:
         errors.extend(RowError(row, e.field, e.message) for e in schema_field_errors(error))
     sku = str(values.get("sku", "")).strip()

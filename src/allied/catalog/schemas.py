@@ -2,16 +2,17 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from allied.core.errors import FieldError
+from allied.core.schemas import Amount, Input, Money
 
 Sku = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Barcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")]
+Barcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 # The default of a field a partial update may leave out: `exclude_unset` tells sent from unsent, and since the
@@ -44,7 +45,7 @@ class ProductSchema(Schema):
     length_mm: int = Field(examples=[300])
     width_mm: int = Field(examples=[220])
     height_mm: int = Field(examples=[20])
-    declared_value: Decimal = Field(examples=["1500.00"])
+    declared_value: Amount = Field(examples=["1500.00"])
     currency: str = Field(examples=["PKR"])
     tracks_lots: bool = Field(examples=[False])
     tracks_expiry: bool = Field(examples=[False])
@@ -56,9 +57,7 @@ class ProductPageSchema(Schema):
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
 
 
-class ProductCreateSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ProductCreateSchema(Input):
     sku: Sku = Field(examples=["TEE-BLK-M"], description="Unique within your organization.")
     name: Name = Field(examples=["Black tee, medium"])
     barcodes: list[Barcode] = Field(default=[], max_length=20, examples=[["4006381333931"]])
@@ -66,7 +65,7 @@ class ProductCreateSchema(Schema):
     length_mm: int = Field(default=0, ge=0, le=10_000, examples=[300])
     width_mm: int = Field(default=0, ge=0, le=10_000, examples=[220])
     height_mm: int = Field(default=0, ge=0, le=10_000, examples=[20])
-    declared_value: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2, examples=["1500.00"])
+    declared_value: Money = Field(default=Decimal("0"), examples=["1500.00"])
     currency: Currency = Field(default="PKR", examples=["PKR"])
     tracks_lots: bool = False
     tracks_expiry: bool = False
@@ -80,10 +79,8 @@ class ProductUpsertSchema(ProductCreateSchema):
     )
 
 
-class ProductUpdateSchema(Schema):
+class ProductUpdateSchema(Input):
     """A partial update: only the fields you send change. `null` is not a value for any field."""
-
-    model_config = ConfigDict(extra="forbid")
 
     sku: Sku = Field(default=NOT_SENT, examples=["TEE-BLK-M"], description="Unique within your organization.")
     name: Name = Field(default=NOT_SENT, examples=["Black tee, medium"])
@@ -92,7 +89,7 @@ class ProductUpdateSchema(Schema):
     length_mm: int = Field(default=NOT_SENT, ge=0, le=10_000)
     width_mm: int = Field(default=NOT_SENT, ge=0, le=10_000)
     height_mm: int = Field(default=NOT_SENT, ge=0, le=10_000)
-    declared_value: Decimal = Field(default=NOT_SENT, ge=0, max_digits=12, decimal_places=2, examples=["1750.00"])
+    declared_value: Money = Field(default=NOT_SENT, examples=["1750.00"])
     currency: Currency = Field(default=NOT_SENT, examples=["PKR"])
     tracks_lots: bool = Field(default=NOT_SENT)
     tracks_expiry: bool = Field(default=NOT_SENT)
@@ -105,9 +102,7 @@ class ProductBulkItemSchema(ProductUpsertSchema):
     )
 
 
-class ProductBulkUpsertSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ProductBulkUpsertSchema(Input):
     items: list[ProductBulkItemSchema] = Field(
         min_length=1,
         max_length=500,

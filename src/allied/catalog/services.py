@@ -58,7 +58,7 @@ def _check_may_write(actor: Actor, organization: Organization) -> None:
 def _field_errors(values: Mapping[str, Any], *, prefix: str = "") -> tuple[dict[str, Any], list[FieldError]]:
     """Validate the given fields with the schema the API uses; answer them cleaned, or the errors."""
     try:
-        cleaned = ProductUpdateSchema.model_validate(dict(values)).model_dump(exclude_unset=True)
+        cleaned = ProductUpdateSchema.model_validate(dict(values), strict=False).model_dump(exclude_unset=True)
     except PydanticValidationError as error:
         return {}, [FieldError(f"{prefix}{e.field}", e.message, e.code) for e in schema_field_errors(error)]
     if "barcodes" in cleaned:

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from allied.core.context import RequestContext, enter_request, leave_request, truncate_ip
 from allied.core.errors import NotFound, PermissionDenied
 from allied.core.handlers import page_not_found, permission_denied
-from allied.core.problems import problem_response, simple_problem
+from allied.core.problems import api_problem_for_bare_answer, problem_response, simple_problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
 API_PREFIX = "/api/"
@@ -105,7 +105,7 @@ class ApiShortcutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(API_PREFIX):
-            return self.to_view(request)
+            return api_problem_for_bare_answer(request, self.to_view(request))
         return self.get_response(request)
 
 

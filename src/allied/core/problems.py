@@ -9,6 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from allied.core.errors import DomainError, FieldError, Problem
 
@@ -50,6 +51,38 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     return Problem(
         status=422, title="Some fields are not valid", detail=detail, code="validation_failed", errors=field_errors
     )
+
+
+class ProblemNinjaAPI(NinjaAPI):
+    """A NinjaAPI whose OpenAPI schema says what is sent: every error answer is
+    `application/problem+json`, not the `application/json` ninja declares for every response."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
+
+_BARE_API_ANSWERS = {
+    404: ("Not found", "No such resource.", "not_found"),
+    405: ("Method not allowed", "This resource does not answer to {method}.", "method_not_allowed"),
+}
+
+
+def api_problem_for_bare_answer(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Under /api/, the answers Django or ninja make themselves (an unknown path, a method the
+    resource does not have) become problems too; the `Allow` header of a 405 is kept."""
+    if response.status_code not in _BARE_API_ANSWERS or response.get("Content-Type") == PROBLEM_CONTENT_TYPE:
+        return response
+    title, detail, code = _BARE_API_ANSWERS[response.status_code]
+    problem = simple_problem(response.status_code, title, detail.format(method=request.method), code)
+    headers = {"Allow": response["Allow"]} if response.has_header("Allow") else None
+    return problem_response(request, problem, headers=headers)
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:

@@ -2,19 +2,17 @@ from datetime import datetime
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
+
+from allied.core.schemas import Input
 
 
-class ReturnLineIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+class ReturnLineIn(Input):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")]
     quantity: int = Field(gt=0, le=10_000)
 
 
-class ReturnCreateIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class ReturnCreateIn(Input):
     order_id: int = Field(description="The Allied id of a delivered order.")
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = Field(

@@ -1,9 +1,9 @@
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
+from allied.core.schemas import PROBLEM_STATUSES, Cursor, Limit, ProblemSchema, QueryInput
 from allied.inventory.models import InboundShipment
 from allied.inventory.schemas import InboundCreateIn, InboundOut, StockLevelPageOut
 from allied.inventory.selectors import (
@@ -17,11 +17,11 @@ from allied.inventory.services import inbound_create
 router = Router(tags=["Inventory"])
 
 
-class LevelFilters(Schema):
+class LevelFilters(QueryInput):
     sku: str = ""
     warehouse: str = ""
-    cursor: str | None = None
-    limit: int = 100
+    cursor: Cursor | None = None
+    limit: Limit = 100
 
 
 @router.get(

@@ -2,7 +2,9 @@ from datetime import date, datetime
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StringConstraints
+from pydantic import StringConstraints
+
+from allied.core.schemas import Date, Input
 
 
 class StockLevelOut(Schema):
@@ -19,21 +21,17 @@ class StockLevelPageOut(Schema):
     next_cursor: str | None
 
 
-class InboundLineIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+class InboundLineIn(Input):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")]
     quantity: int = Field(gt=0, le=1_000_000)
 
 
-class InboundCreateIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
-        examples=["PO-2026-118"]
+class InboundCreateIn(Input):
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")] = (
+        Field(examples=["PO-2026-118"])
     )
     warehouse: str | None = Field(default=None, description="Warehouse code; AES's main warehouse when absent.")
-    expected_on: date | None = None
+    expected_on: Date | None = None
     notes: Annotated[str, StringConstraints(max_length=2000)] = ""
     lines: list[InboundLineIn] = Field(min_length=1, max_length=500)
 

@@ -1,20 +1,30 @@
-import hashlib
-from datetime import datetime
+from typing import Annotated
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Schema, Status
+from ninja import Header, Query, Router, Status
+from pydantic import StringConstraints
 
 from allied.accounts.policy import ORDERS_MANAGE, require
 from allied.core.pagination import paginate_by_id
-from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
-from allied.orders.models import Order
+from allied.core.schemas import (
+    PROBLEM_STATUSES,
+    Cursor,
+    DateTime,
+    Limit,
+    ProblemSchema,
+    QueryInput,
+    SafeText,
+    fingerprint,
+)
+from allied.orders.models import Channel, Order, OrderStatus
 from allied.orders.schemas import CancelIn, OrderCreateSchema, OrderDetailOut, OrderOut, OrderPageOut
 from allied.orders.selectors import access_order, orders_visible_to
 from allied.orders.services.intake import order_input_from, order_take_in
 from allied.orders.services.lifecycle import order_cancel
 
 router = Router(tags=["Orders"])
+IdempotencyKey = Annotated[SafeText, StringConstraints(min_length=1, max_length=100)]
 
 
 @router.post(
@@ -26,7 +36,7 @@ router = Router(tags=["Orders"])
 def orders_create(
     request: HttpRequest,
     payload: OrderCreateSchema,
-    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", max_length=100),  # type: ignore[call-arg]
+    idempotency_key: IdempotencyKey | None = Header(default=None, alias="Idempotency-Key"),  # type: ignore[call-arg]  # noqa: B008
 ) -> Status:
     """Create an order and reserve its stock at once (status `allocated`, or `backordered` when stock
     is short). Safe to retry: the same `external_id` (per channel), or the same `Idempotency-Key`,
@@ -37,21 +47,21 @@ def orders_create(
         actor=actor,
         data=order_input_from(payload),
         idempotency_key=idempotency_key or "",
-        fingerprint=hashlib.sha256(request.body).hexdigest() if idempotency_key else "",
+        fingerprint=fingerprint(payload) if idempotency_key else "",
     )
     if intake.created:
         return Status(201, intake.order)  # answered from what was just written
     return Status(200, access_order(actor, intake.order.pk))
 
 
-class OrderFilters(Schema):
-    status: str = ""
-    channel: str = ""
+class OrderFilters(QueryInput):
+    status: OrderStatus | None = None
+    channel: Channel | None = None
     search: str = ""
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    cursor: str | None = None
-    limit: int = 50
+    created_after: DateTime | None = None
+    created_before: DateTime | None = None
+    cursor: Cursor | None = None
+    limit: Limit = 50
 
 
 @router.get(
@@ -66,8 +76,8 @@ def orders_list(request: HttpRequest, filters: Query[OrderFilters]) -> dict:
     Needs `orders:read`."""
     orders = orders_visible_to(
         request.auth,  # type: ignore[attr-defined]
-        status=filters.status,
-        channel=filters.channel,
+        status=filters.status or "",
+        channel=filters.channel or "",
         search=filters.search,
         created_after=filters.created_after,
         created_before=filters.created_before,

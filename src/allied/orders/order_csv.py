@@ -13,6 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from allied.accounts.models import Organization
 from allied.catalog.models import Product
+from allied.core.contact import contact_errors
 from allied.core.csv_upload import RowError, check_header, file_problem, read_csv_upload
 from allied.orders.models import Channel, Order
 from allied.orders.schemas import OrderCreateSchema
@@ -195,9 +196,20 @@ def order_csv_parse(upload: IO[bytes], *, size: int, organization: Organization)
         if body["payment"]["method"] == "cod" and not body["payment"].get("cod_amount"):
             errors.append(RowError(rows[0][0], "cod_amount", "Cash-on-delivery orders need the amount to collect."))
         try:
-            schema = OrderCreateSchema.model_validate(body)
+            schema = OrderCreateSchema.model_validate(body, strict=False)
         except PydanticValidationError as error:
             errors += _schema_errors(error, rows)
+        else:
+            # The intake checks them too; here each problem is reported against its row and column.
+            errors += [
+                RowError(rows[0][0], SCHEMA_TO_COLUMN[problem.field], problem.message)
+                for problem in contact_errors(
+                    phone=schema.recipient.phone,
+                    email=schema.recipient.email,
+                    default_country=organization.default_country,
+                    prefix="recipient",
+                )[2]
+            ]
         if errors:
             parsed.errors.extend(errors)
             continue

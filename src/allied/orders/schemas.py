@@ -3,32 +3,39 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import (
+    AliasPath,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from allied.core.schemas import Amount, DateTime, Input, Latitude, Longitude, Money
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
-class Strict(BaseModel):
-    """Input: plain pydantic (ninja's Schema adds a per-object hook for reading models, which
-    input does not need and the order intake would pay for on every nested object)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class RecipientIn(Strict):
+class RecipientIn(Input):
     name: Required = Field(examples=["Hina Baig"])
     phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=32)] = Field(
-        examples=["+92 300 1112233"]
+        examples=["+92 300 1112233"],
+        description="International (+92 300 1112233) or as dialled in your organization's default country "
+        "(0300 1112233); answered in E.164 (+923001112233). A number not valid there answers 422 invalid_phone.",
     )
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = Field(
-        default="", examples=["hina@example.com"]
-    )
+    email: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=254),
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "format": "email", "maxLength": 254}, {"type": "string", "maxLength": 0}]}
+        ),
+    ] = Field(default="", examples=["hina@example.com"], description="Optional; checked when given.")
 
 
-class AddressIn(Strict):
+class AddressIn(Input):
     line1: Required = Field(examples=["House 12, Street 4, Block 7"])
     line2: Text = ""
     area: Text = Field(default="", examples=["Gulshan-e-Iqbal"])
@@ -36,12 +43,12 @@ class AddressIn(Strict):
     region: Text = Field(default="", examples=["Sindh"])
     postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "PK"
-    lat: Annotated[Decimal, Field(ge=-90, le=90, decimal_places=6)] | None = None
-    lng: Annotated[Decimal, Field(ge=-180, le=180, decimal_places=6)] | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
 
 
-class LineIn(Strict):
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
+class LineIn(Input):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"\S")] = Field(
         examples=["TEE-BLK-M"]
     )
     quantity: int = Field(gt=0, le=10_000, examples=[2])
@@ -49,17 +56,17 @@ class LineIn(Strict):
     currency: Currency | None = Field(default=None, description="Optional; must equal the order's currency.")
 
 
-class PaymentIn(Strict):
+class PaymentIn(Input):
     method: Literal["prepaid", "cod"] = Field(examples=["cod"])
     cod_amount: Money = Field(default=Decimal("0"), examples=["3200.00"])
 
 
-class WindowIn(Strict):
-    start: datetime
-    end: datetime
+class WindowIn(Input):
+    start: DateTime = Field(examples=["2026-01-31T14:00:00+05:00"])
+    end: DateTime = Field(examples=["2026-01-31T18:00:00+05:00"])
 
 
-class OrderCreateSchema(Strict):
+class OrderCreateSchema(Input):
     external_id: Required = Field(
         description="Your id for the order; sending it again returns the same order.", examples=["SHOP-10023"]
     )
@@ -91,7 +98,7 @@ class OrderLineOut(Out):
     sku: str
     name: str
     quantity: int
-    unit_price: Decimal
+    unit_price: Amount
     allocated_quantity: int
     picked_quantity: int
     packed_quantity: int
@@ -122,11 +129,11 @@ class OrderOut(Out):
     address_postcode: str
     address_country: str
     currency: str
-    subtotal: Decimal
-    shipping_fee: Decimal
-    total: Decimal
+    subtotal: Amount
+    shipping_fee: Amount
+    total: Amount
     payment_method: str
-    cod_amount: Decimal
+    cod_amount: Amount
     window_start: datetime | None
     window_end: datetime | None
     notes: str
@@ -149,7 +156,7 @@ class OrderPageOut(Schema):
     next_cursor: str | None
 
 
-class CancelIn(Strict):
+class CancelIn(Input):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = Field(
         default="", examples=["Customer cancelled"]
     )

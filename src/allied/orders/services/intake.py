@@ -3,7 +3,7 @@ duplicated (by channel + external id and by Idempotency-Key)."""
 
 import secrets
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +15,7 @@ from allied.accounts.models import Organization
 from allied.accounts.policy import ORDERS_MANAGE, Actor, require
 from allied.core import sql
 from allied.core.address import ADDRESS_COLUMNS, Address
+from allied.core.contact import contact_errors
 from allied.core.db import unique_columns, unique_violation
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.event_types import ORDER_CREATED
@@ -108,9 +109,14 @@ def new_order_number() -> str:
     )
 
 
-def _validate(data: OrderInput, products: dict[str, ProductForIntake], actor: Actor) -> None:
-    """Check every line and field, and raise once with all the problems."""
-    errors: list[FieldError] = []
+def _validate(
+    data: OrderInput, products: dict[str, ProductForIntake], actor: Actor, *, default_country: str
+) -> OrderInput:
+    """Check every line and field, and raise once with all the problems; the order with its
+    contact details in normal form (core/contact.py)."""
+    phone, email, errors = contact_errors(
+        phone=data.recipient_phone, email=data.recipient_email, default_country=default_country, prefix="recipient"
+    )
     channels = Channel.values if actor.is_system else CLIENT_CHANNELS
     if data.channel not in channels:
         errors.append(FieldError("channel", f"One of {', '.join(channels)}."))
@@ -137,13 +143,14 @@ def _validate(data: OrderInput, products: dict[str, ProductForIntake], actor: Ac
                 FieldError(f"lines[{index}].currency", f"Must be the order's currency, {data.currency}.", "currency")
             )
     if data.payment_method == PaymentMethod.COD and data.cod_amount <= 0:
-        errors.append(FieldError("cod_amount", "Cash-on-delivery orders need the amount to collect."))
+        errors.append(FieldError("payment.cod_amount", "Cash-on-delivery orders need the amount to collect."))
     if data.payment_method == PaymentMethod.PREPAID and data.cod_amount:
-        errors.append(FieldError("cod_amount", "Prepaid orders collect nothing."))
+        errors.append(FieldError("payment.cod_amount", "Prepaid orders collect nothing."))
     if data.window_start and data.window_end and data.window_end <= data.window_start:
         errors.append(FieldError("delivery_window.end", "Must be after the start."))
     if errors:
         raise ValidationFailed("The order is not valid.", errors=errors)
+    return replace(data, recipient_phone=phone, recipient_email=email)
 
 
 _ORDER_INSERT = Insert(
@@ -211,7 +218,7 @@ def order_create(
     while lookup.number_taken and Order.objects.filter(number=number).exists():  # one in 10^12
         number = new_order_number()
     products = lookup.products
-    _validate(data, products, actor)
+    data = _validate(data, products, actor, default_country=organization.default_country)
     warehouse = warehouse or lookup.default_warehouse
     if warehouse is None:
         raise Conflict("AES has no active warehouse yet; an administrator must add one.")
