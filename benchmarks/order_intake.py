@@ -552,12 +552,12 @@ PGBENCH_SCRIPT = """\
 BEGIN;
 INSERT INTO orders_order (channel, external_id, number, status, recipient_name, recipient_phone, recipient_email,
   address_line1, address_line2, address_area, address_city, address_region, address_postcode, address_country,
-  address_lat, address_lng, currency, subtotal, shipping_fee, total, payment_method, cod_amount, window_start,
-  window_end, notes, tags, carrier, tracking_code, package_weight_grams, package_dimensions_mm, created_at,
-  updated_at, organization_id, warehouse_id)
+  address_lat, address_lng, address_coordinates_source, currency, subtotal, shipping_fee, total, payment_method,
+  cod_amount, window_start, window_end, notes, tags, carrier, tracking_code, package_weight_grams,
+  package_dimensions_mm, created_at, updated_at, organization_id, warehouse_id)
 VALUES ('api', gen_random_uuid()::text, upper(substr(md5(random()::text), 1, 16)), 'allocated', 'Hina Baig',
   '+92 300 1112233', 'hina@example.com', 'House 12, Street 4, Block 7', '', 'Gulshan-e-Iqbal', 'Karachi', 'Sindh',
-  '75300', 'PK', NULL, NULL, 'PKR', :subtotal, {fee}, :total, 'cod', :total, NULL, NULL, '', '[]', '', '', NULL,
+  '75300', 'PK', NULL, NULL, '', 'PKR', :subtotal, {fee}, :total, 'cod', :total, NULL, NULL, '', '[]', '', '', NULL,
   '', now(), now(), :org, {warehouse})
 RETURNING id AS order_id \\gset
 INSERT INTO orders_orderline (sku, name, quantity, unit_price, allocated_quantity, picked_quantity,
@@ -586,18 +586,18 @@ VALUES ('reserve', 0, :q1, 0, 0, :h1, :r1::int + :q1::int, 0, NULL, 'order', :or
 INSERT INTO orders_orderevent (type, from_status, to_status, payload, actor_label, at, order_id, organization_id)
 VALUES ('received', '', 'received', '{{"channel": "api"}}', '{actor}', now(), :order_id, :org),
   ('allocated', 'received', 'allocated', '{{}}', '{actor}', now(), :order_id, :org);
-INSERT INTO core_domainevent (type, aggregate_type, aggregate_id, payload, occurred_at, organization_id)
-VALUES ('order.created', 'orders.order', :order_id,
+INSERT INTO core_domainevent (type, version, aggregate_type, aggregate_id, payload, occurred_at, organization_id)
+VALUES ('order.created', 1, 'orders.order', :order_id,
     jsonb_build_object('id', :order_id::bigint, 'channel', 'api', 'status', 'allocated',
       'lines', jsonb_build_array(jsonb_build_object('product', :p1::bigint, 'quantity', :q1::int),
                                  jsonb_build_object('product', :p2::bigint, 'quantity', :q2::int),
                                  jsonb_build_object('product', :p3::bigint, 'quantity', :q3::int))),
     now(), :org),
-  ('inventory.level_changed', 'inventory.stock', :p1, jsonb_build_object('product_id', :p1::bigint,
+  ('inventory.level_changed', 1, 'inventory.stock', :p1, jsonb_build_object('product_id', :p1::bigint,
     'on_hand', :h1::int, 'reserved', :r1::int + :q1::int, 'cause', 'order.allocated'), now(), :org),
-  ('inventory.level_changed', 'inventory.stock', :p2, jsonb_build_object('product_id', :p2::bigint,
+  ('inventory.level_changed', 1, 'inventory.stock', :p2, jsonb_build_object('product_id', :p2::bigint,
     'on_hand', :h2::int, 'reserved', :r2::int + :q2::int, 'cause', 'order.allocated'), now(), :org),
-  ('inventory.level_changed', 'inventory.stock', :p3, jsonb_build_object('product_id', :p3::bigint,
+  ('inventory.level_changed', 1, 'inventory.stock', :p3, jsonb_build_object('product_id', :p3::bigint,
     'on_hand', :h3::int, 'reserved', :r3::int + :q3::int, 'cause', 'order.allocated'), now(), :org);
 COMMIT;
 """
@@ -681,12 +681,13 @@ def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: fl
         order_id = connection.execute(
             "INSERT INTO orders_order (channel, external_id, number, status, recipient_name, recipient_phone,"
             " recipient_email, address_line1, address_line2, address_area, address_city, address_region,"
-            " address_postcode, address_country, address_lat, address_lng, currency, subtotal, shipping_fee, total,"
-            " payment_method, cod_amount, window_start, window_end, notes, tags, carrier, tracking_code,"
-            " package_weight_grams, package_dimensions_mm, created_at, updated_at, organization_id, warehouse_id)"
+            " address_postcode, address_country, address_lat, address_lng, address_coordinates_source, currency,"
+            " subtotal, shipping_fee, total, payment_method, cod_amount, window_start, window_end, notes, tags,"
+            " carrier, tracking_code, package_weight_grams, package_dimensions_mm, created_at, updated_at,"
+            " organization_id, warehouse_id)"
             " VALUES ('api', ?, ?, 'allocated', 'Hina Baig', '+92 300 1112233', 'hina@example.com',"
             " 'House 12, Street 4, Block 7', '', 'Gulshan-e-Iqbal', 'Karachi', 'Sindh', '75300', 'PK', NULL, NULL,"
-            " 'PKR', ?, ?, ?, 'cod', ?, NULL, NULL, '', '[]', '', '', NULL, '', ?, ?, ?, ?) RETURNING id",
+            " '', 'PKR', ?, ?, ?, 'cod', ?, NULL, NULL, '', '[]', '', '', NULL, '', ?, ?, ?, ?) RETURNING id",
             (
                 uuid.uuid4().hex,
                 secrets.token_hex(8).upper(),
@@ -739,9 +740,10 @@ def sqlite_ceiling(path: Path, setup: dict[str, Any], seconds: float, warmup: fl
             (json.dumps({"channel": "api"}), actor, now, order_id, org, actor, now, order_id, org),
         )
         connection.execute(
-            "INSERT INTO core_domainevent (type, aggregate_type, aggregate_id, payload, occurred_at, organization_id)"
-            " VALUES ('order.created', 'orders.order', ?, ?, ?, ?)"
-            + ", ('inventory.level_changed', 'inventory.stock', ?, ?, ?, ?)"
+            "INSERT INTO core_domainevent (type, version, aggregate_type, aggregate_id, payload, occurred_at,"
+            " organization_id)"
+            " VALUES ('order.created', 1, 'orders.order', ?, ?, ?, ?)"
+            + ", ('inventory.level_changed', 1, 'inventory.stock', ?, ?, ?, ?)"
             * 3,
             [
                 str(order_id),
