@@ -111,6 +111,23 @@ class OrderEventOut(Out):
     at: datetime
 
 
+class AddressOut(Out):
+    """The address as it was given (`AddressIn`), with where its coordinates came from."""
+
+    line1: str
+    line2: str
+    area: str
+    city: str
+    region: str
+    postcode: str
+    country: str
+    lat: float | None
+    lng: float | None
+    coordinates_source: Literal["", "given", "geocoded", "pin"] = Field(
+        description="Where the coordinates came from: given by the sender, geocoded, or a pin an operator placed."
+    )
+
+
 class OrderOut(Out):
     id: int
     number: str = Field(examples=["KQ7M-2XPD"])
@@ -121,13 +138,7 @@ class OrderOut(Out):
     recipient_name: str
     recipient_phone: str
     recipient_email: str
-    address_line1: str
-    address_line2: str
-    address_area: str
-    address_city: str
-    address_region: str
-    address_postcode: str
-    address_country: str
+    shipping_address: AddressOut = Field(validation_alias="address")
     currency: str
     subtotal: Amount
     shipping_fee: Amount
