@@ -33,6 +33,13 @@ def test_the_api_stores_the_senders_coordinates_with_their_source(partner_a, flo
 
     response = api_client_for(partner_a).post("/api/v1/orders", json.dumps(body), content_type="application/json")
 
+    answered = response.json()["shipping_address"]
+    assert (answered["city"], answered["lat"], answered["lng"], answered["coordinates_source"]) == (
+        "Karachi",
+        24.861,
+        67.0099,
+        "given",
+    )
     stored = Order.objects.get(pk=response.json()["id"]).address
     assert (stored.lat, stored.lng, stored.coordinates_source) == (
         Decimal("24.861000"),
