@@ -357,6 +357,7 @@ def test_16_writers_commit_out_of_id_order_while_relays_run(partner_a) -> None:
     subscriptions_sync()
     products = [ProductFactory(organization=partner_a) for _ in range(AGGREGATES)]
     start = threading.Barrier(WRITERS)
+    committed: list[int] = []  # event ids in (about) the order their transactions committed
     writing = threading.Event()
     writing.set()
 
@@ -369,10 +370,11 @@ def test_16_writers_commit_out_of_id_order_while_relays_run(partner_a) -> None:
                 with transaction.atomic(durable=True):
                     # the aggregate's lock, as every service takes before recording its events
                     locked = Product.objects.select_for_update().get(pk=product.pk)
-                    domain_event_record(
+                    event = domain_event_record(
                         type=PRODUCT_UPDATED, organization=partner_a, aggregate=locked, payload=_payload(locked)
                     )
                     time.sleep(rng.uniform(0, 0.02))
+                committed.append(event.pk)
         finally:
             connections.close_all()
 
@@ -397,6 +399,7 @@ def test_16_writers_commit_out_of_id_order_while_relays_run(partner_a) -> None:
         EventDelivery.objects.update(next_attempt_at=timezone.now())
         drain()
 
+    assert committed != sorted(committed), "the writers should have committed out of id order"
     events = list(DomainEvent.objects.order_by("pk").values_list("pk", "aggregate_type", "aggregate_id"))
     assert len(events) == WRITERS * EVENTS_PER_WRITER
     received = consumed()
