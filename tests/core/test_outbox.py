@@ -436,6 +436,7 @@ def test_an_administrator_sees_a_failed_delivery_with_its_reason_and_sends_it_ag
 
     assert "database is down" in listing.content.decode()
     assert "RuntimeError" in detail.content.decode()  # the attempt, with its error
+    assert "Delivery attempts" in detail.content.decode()  # the attempts' own table, not only the last error
     assert "1 deliveries queued again." in replayed.content.decode()
     failed.refresh_from_db()
     assert failed.status == DeliveryStatus.DELIVERED

@@ -24,8 +24,10 @@ def test_partner_sees_and_cancels_its_order(partner_a, member, client_for, stock
     listing = owner.get("/portal/orders/", {"status": "allocated"}).content.decode()
     detail = owner.get(f"/portal/orders/{order.pk}/").content.decode()
     owner.post(f"/portal/orders/{order.pk}/", {"action": "cancel", "reason": "duplicate"})
+    cancelled = owner.get(f"/portal/orders/{order.pk}/").content.decode()
 
     assert order.number in listing
+    assert "<strong>Cancelled</strong> — duplicate" in cancelled  # the timeline shows the reason given
     assert "Black tee" in detail
     assert "Cancel order" in detail
     order.refresh_from_db()
@@ -38,9 +40,11 @@ def test_viewer_cannot_cancel(partner_a, member, client_for, stocked, system_act
     viewer = client_for(member(partner_a, Role.VIEWER))
 
     page = viewer.get(f"/portal/orders/{order.pk}/").content.decode()
-    viewer.post(f"/portal/orders/{order.pk}/", {"action": "cancel"})
+    refused = viewer.post(f"/portal/orders/{order.pk}/", {"action": "cancel"})
 
     assert "Cancel order" not in page
+    assert refused.status_code == 403
+    assert "Your role does not allow this page or this action." in refused.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.ALLOCATED
 

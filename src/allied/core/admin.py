@@ -45,14 +45,29 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(DomainEvent)
 class DomainEventAdmin(ReadOnlyAdmin):
-    list_display = ["occurred_at", "type", "version", "organization", "aggregate_type", "aggregate_id"]
+    # The aggregate as one "type:id" column, so every column fits beside the filter without scrolling.
+    list_display = ["occurred_at", "type", "organization", "aggregate"]
     list_filter = ["type"]
+    ordering = ["-id"]  # newest first, like the audit log
+
+    @admin.display(description="Aggregate", ordering="aggregate_type")
+    def aggregate(self, event: DomainEvent) -> str:
+        return f"{event.aggregate_type}:{event.aggregate_id}"
 
 
-class SubscriptionTopicInline(admin.TabularInline):
-    model = SubscriptionTopic
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under a record: seen by whoever may see the record (the admin site's own check,
+    as in `ReadOnlyAdmin`; AES administrators hold no Django model permissions), never edited."""
+
     extra = 0
     can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self.admin_site.has_permission(request)
+
+
+class SubscriptionTopicInline(ReadOnlyInline):
+    model = SubscriptionTopic
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -69,10 +84,8 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     inlines = [SubscriptionTopicInline]
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     readonly_fields = ["at", "duration_ms", "status_code", "error"]
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -98,7 +111,7 @@ class EventDeliveryAdmin(ReadOnlyAdmin):
             replayed += 1
         messages.success(request, f"{replayed} deliveries queued again.")
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
 
 

@@ -84,9 +84,18 @@ def shipping_label_pdf(order: Order) -> bytes:
     barcode.drawOn(canvas, margin, 1.3 * inch)
     canvas.setFont("Helvetica-Bold", 12)
     canvas.drawString(margin + 0.1 * inch, 1.1 * inch, order.tracking_code)
-    _qr(canvas, tracking_url(order), width - margin - 1.2 * inch, 0.2 * inch, 1.2 * inch)
+    # The QR code sits in the bottom corner, clear of the barcode's bars and quiet zone above it,
+    # and the tracking address beside it shrinks to fit rather than run under it or be cut off.
+    qr_size = 1.0 * inch
+    qr_left = width - margin - qr_size
+    _qr(canvas, tracking_url(order), qr_left, 0.15 * inch, qr_size)
+    room = qr_left - 0.1 * inch - margin
     canvas.setFont("Helvetica", 7)
-    canvas.drawString(margin, 0.3 * inch, "Track: " + tracking_url(order)[:60])
+    canvas.drawString(margin, 0.42 * inch, "Track this parcel at")
+    url = tracking_url(order)
+    size = max(4.5, min(7.0, 7.0 * room / canvas.stringWidth(url, "Helvetica", 7)))
+    canvas.setFont("Helvetica", size)
+    canvas.drawString(margin, 0.28 * inch, url)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
