@@ -145,6 +145,7 @@ class EventDelivery(models.Model):
 
     class Meta:
         ordering = ["event_id", "id"]
+        verbose_name_plural = "event deliveries"
         constraints = [models.UniqueConstraint(fields=["event", "subscription"], name="one_delivery_per_subscriber")]
         indexes = [
             models.Index(
@@ -158,7 +159,7 @@ class EventDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"event {self.event_id} to {self.subscription_id}: {self.status}"
+        return f"Event {self.event_id} for subscription {self.subscription_id} ({self.get_status_display().lower()})"
 
 
 class DeliveryAttempt(models.Model):

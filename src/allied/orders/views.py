@@ -87,6 +87,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "can_split": order.status == OrderStatus.BACKORDERED
         and policy.actor_can(actor, policy.ORDERS_MANAGE)
         and any(line.allocated_quantity for line in order.lines.all()),
+        "can_bring_back": order.status == OrderStatus.ATTEMPT_FAILED and policy.actor_can(actor, policy.ORDERS_FULFIL),
         "can_record_delivery": order.status in {OrderStatus.HANDED_OVER, OrderStatus.ATTEMPT_FAILED}
         and policy.actor_can(actor, policy.DELIVERY_RECORD),
         "returns": order.returns.prefetch_related("lines__order_line"),  # type: ignore[attr-defined]
