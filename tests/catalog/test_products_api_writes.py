@@ -209,3 +209,25 @@ def test_openapi_documents_the_write_endpoints_with_examples(client: Client) -> 
         "ProductBulkResultSchema"
     )
     assert schema["components"]["schemas"]["ProductBulkUpsertSchema"]["properties"]["items"]["maxItems"] == 500
+
+
+@pytest.mark.parametrize("amount", [-2.88e-13, 2.88e-13, "-0", "1e3", " 12", True])
+def test_money_outside_the_schema_is_refused(partner_a, api_client_for, amount) -> None:
+    api = api_client_for(partner_a, scopes=["inventory:read", "inventory:write"])
+
+    response = api.post(
+        "/api/v1/products", {"sku": "MUG", "name": "Mug", "declared_value": amount}, content_type="application/json"
+    )
+
+    assert response.status_code == 422, response.content
+    assert [e["field"] for e in response.json()["errors"]] == ["declared_value"]
+
+
+def test_money_as_a_float_multiple_of_a_cent_is_that_amount(partner_a, api_client_for) -> None:
+    api = api_client_for(partner_a, scopes=["inventory:read", "inventory:write"])
+
+    response = api.post(
+        "/api/v1/products", {"sku": "MUG", "name": "Mug", "declared_value": 57 * 0.01}, content_type="application/json"
+    )
+
+    assert response.json()["declared_value"] == "0.57"

@@ -120,3 +120,14 @@ def test_csv_stores_a_local_number_in_e164(owner) -> None:
     order = Order.objects.get()
     assert order.recipient_phone == "+923001112233"
     assert Stock.objects.get().reserved == 2
+
+
+def test_a_bad_email_is_refused_even_when_the_external_id_was_taken_in_before(shop) -> None:
+    first = post(shop, order_body(external_id="TWICE"))
+    again = post(
+        shop, order_body(external_id="TWICE", recipient={"name": "Hina", "phone": "0300 1112233", "email": "0"})
+    )
+
+    assert first.status_code == 201
+    assert again.status_code == 422
+    assert [e["field"] for e in again.json()["errors"]] == ["recipient.email"]

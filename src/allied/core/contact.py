@@ -9,6 +9,7 @@ An invalid value raises `ValidationFailed` naming the field the caller gave.
 import phonenumbers
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from pydantic_core import PydanticCustomError
 
 from allied.core.errors import FieldError, ValidationFailed
 
@@ -47,6 +48,15 @@ def email_check(value: str, *, field: str) -> str:
         except DjangoValidationError:
             raise _invalid(field, f"{text!r} is not a valid e-mail address.", "invalid_email") from None
     return text
+
+
+def email_text(value: str) -> str:
+    """`email_check` for a schema field (pydantic names the field itself): an order's e-mail
+    address is refused with the request, before an order with the same id could answer for it."""
+    try:
+        return email_check(value, field="")
+    except ValidationFailed as invalid:
+        raise PydanticCustomError("invalid_email", invalid.errors[0].message) from None
 
 
 def country_check(value: str, *, field: str) -> str:

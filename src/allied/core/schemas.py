@@ -38,7 +38,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What the schema says of a date-time beyond RFC 3339: an offset, within ±15:59, and no leap second.
 DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:[0-5]\d(\.\d+)?)?([Zz]|[+-](0\d|1[0-5]):?[0-5]\d)$"
 _CENTS = Decimal("0.01")
-_DECIMAL_TEXT = re.compile(r"-?\d{1,20}(\.\d{1,20})?")
+_DECIMAL_TEXT = re.compile(r"\d{1,20}(\.\d{1,20})?")  # never negative: no amount is
 
 
 def _nul_error() -> PydanticCustomError:
@@ -161,8 +161,11 @@ def _decimal(places: int, *, strings: bool) -> Any:
         if isinstance(value, int):
             return Decimal(value)
         if isinstance(value, float):
+            if value == 0:
+                return Decimal(0)  # not -0.0
             rounded = round(value, places)
-            return Decimal(str(rounded if abs(value - rounded) < 1e-9 else value))
+            near = rounded != 0 and abs(value - rounded) <= abs(value) * 1e-12
+            return Decimal(str(rounded if near else value))
         if strings and isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value):
             return Decimal(value)  # the bounds and the places are checked next, with their own messages
         raise PydanticCustomError(

@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import (
+    AfterValidator,
     AliasPath,
     BaseModel,
     BeforeValidator,
@@ -12,6 +13,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from allied.core.contact import email_text
 from allied.core.schemas import Amount, DateTime, Input, Latitude, Longitude, Money
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -29,6 +31,7 @@ class RecipientIn(Input):
     email: Annotated[
         str,
         StringConstraints(strip_whitespace=True, max_length=254),
+        AfterValidator(email_text),
         WithJsonSchema(
             {"anyOf": [{"type": "string", "format": "email", "maxLength": 254}, {"type": "string", "maxLength": 0}]}
         ),
