@@ -331,6 +331,8 @@ def _build_world() -> World:
             "token": token,
             "key": "no-such-key",  # allauth's e-mail confirmation and password reset links
             "uidb36": "0",
+            "kind": "shopify",
+            "public_id": "00000000-0000-0000-0000-000000000000",  # no such connection
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -439,6 +441,8 @@ PAGES: dict[str, dict[str, Rule]] = {
     # Public
     "website_home": {"GET": PUBLIC},
     "healthz": {"GET": PUBLIC, "POST": GET_ONLY},
+    # A store's webhook: its signature is the credential (tests/integrations); no session counts
+    "store_webhook": {"GET": POST_ONLY, "POST": ABSENT},
     "invitation_accept": {"GET": PUBLIC, "POST": PUBLIC},  # the token is the credential
     "api:api-root": {"GET": ABSENT},  # django-ninja's root: nothing lives at /api/v1/ itself
     "api:openapi-json": {"GET": PUBLIC},

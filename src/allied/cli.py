@@ -228,6 +228,48 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_integrations_connect(args: argparse.Namespace) -> int:
+    """Connect a partner's store; credentials from the options or, kept out of the process list,
+    from ALLIED_CONNECT_<NAME> variables (ALLIED_CONNECT_CLIENT_SECRET, …)."""
+    _setup_django()
+    from django.conf import settings
+    from django.db import transaction
+    from django.urls import reverse
+
+    from allied.accounts.models import Organization
+    from allied.accounts.policy import Actor
+    from allied.core.errors import DomainError
+    from allied.integrations.connectors import connector_for
+    from allied.integrations.services import connection_create
+
+    organization = Organization.objects.filter(slug=args.org).first()
+    if organization is None:
+        print(f"error: no organization {args.org!r}", file=sys.stderr)
+        return 2
+    credentials = {
+        name: getattr(args, name, None) or os.environ.get(f"ALLIED_CONNECT_{name.upper()}", "")
+        for name in connector_for(args.platform).credential_names
+    }
+    try:
+        with transaction.atomic(durable=True):
+            connection = connection_create(
+                organization=organization,
+                kind=args.platform,
+                name=args.name or args.store,
+                store_url=args.store,
+                credentials=credentials,
+                actor=Actor.system("allied integrations connect"),
+            )
+    except DomainError as error:
+        messages = "; ".join(f"{e.field}: {e.message}" for e in error.errors) or error.detail
+        print(f"error: {messages}", file=sys.stderr)
+        return 2
+    path = reverse("store_webhook", kwargs={"kind": connection.kind, "public_id": connection.public_id})
+    print(f"connection {connection.pk} for {organization.name}: {connection}")
+    print(f"webhook address: {settings.ALLIED_BASE_URL}{path}")
+    return 0
+
+
 def cmd_inventory_verify(args: argparse.Namespace) -> int:
     """Prove the stock ledger and the balances agree; exit 1 and list the differences if not."""
     _setup_django()
@@ -299,6 +341,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scopes", required=True, help="comma-separated, e.g. orders:read,orders:write")
     p.add_argument("--name", default="Created with the allied command")
     p.set_defaults(func=cmd_apikey_create)
+    p = sub.add_parser("integrations", help="store connections")
+    integrations_sub = p.add_subparsers(dest="integrations_command", required=True)
+    p = integrations_sub.add_parser("connect", help="connect a partner's store; prints its id and webhook address")
+    p.add_argument("platform", choices=["shopify", "woocommerce"])
+    p.add_argument("--org", required=True, help="the partner's short name (slug)")
+    p.add_argument("--store", required=True, help="kohsar.myshopify.com, or the WooCommerce site's https:// address")
+    p.add_argument("--name", default="", help="a name for the connection (default: the store)")
+    for name in ("access_token", "client_secret", "consumer_key", "consumer_secret", "webhook_secret"):
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"or ALLIED_CONNECT_{name.upper()}")
+    p.set_defaults(func=cmd_integrations_connect)
     p = sub.add_parser("inventory", help="inventory checks")
     inventory_sub = p.add_subparsers(dest="inventory_command", required=True)
     p = inventory_sub.add_parser("verify", help="prove the stock ledger and the balances agree")

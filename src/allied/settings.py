@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "allied.orders",
     "allied.fulfillment",
     "allied.delivery",
+    "allied.integrations",
     "allied.website",
     "allied.accounts.admin_site.AlliedAdminConfig",
     "django.contrib.auth",

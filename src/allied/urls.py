@@ -9,6 +9,7 @@ from allied.api import api
 from allied.catalog import urls as catalog
 from allied.core.views import healthz
 from allied.fulfillment import urls as fulfillment
+from allied.integrations import urls as integrations
 from allied.inventory import urls as inventory
 from allied.orders import urls as orders
 from allied.website import views as website
@@ -29,6 +30,7 @@ urlpatterns = [
     path("portal/", include(_area("portal"))),  # the brand partner portal
     *accounts.site,
     *fulfillment.site,
+    *integrations.site,
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "allied.integrations"
+    label = "integrations"
+    verbose_name = "Store integrations"
+
+    def ready(self) -> None:
+        from allied.integrations import privacy  # noqa: F401

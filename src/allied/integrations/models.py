@@ -1,0 +1,81 @@
+"""Store connections and the inbox of what the stores sent."""
+
+import uuid
+
+from django.db import models
+
+from allied.core.models import TenantModel
+
+
+class ConnectionKind(models.TextChoices):
+    SHOPIFY = "shopify", "Shopify"
+    WOOCOMMERCE = "woocommerce", "WooCommerce"
+
+
+class ConnectionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"  # webhooks are refused (the store retries) and nothing is pushed
+    DISCONNECTED = "disconnected", "Disconnected"  # credentials forgotten; kept for its history
+
+
+class Connection(TenantModel):
+    """A partner's store, connected with tokens and secrets issued for the integration (never a
+    store account's password), each sealed in the vault (`credentials`, one token per name)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # in the webhook address
+    kind = models.CharField(max_length=16, choices=ConnectionKind.choices)
+    name = models.CharField(max_length=100)
+    store_url = models.URLField(max_length=300)  # https://shop.myshopify.com or the WooCommerce site
+    status = models.CharField(max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
+    credentials = models.JSONField(default=dict, blank=True)  # name -> vault token
+    credential_hints = models.JSONField(default=dict, blank=True)  # name -> "…abcd", for pages
+    previous_webhook_secret = models.TextField(blank=True)  # vault token, accepted until the time below
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_webhook_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "store_url"],
+                condition=~models.Q(status="disconnected"),
+                name="one_live_connection_per_store",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"
+
+
+class InboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be processed"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Nothing to do"
+    REJECTED = "rejected", "Rejected"  # authentic but not applicable: kept with the reason
+    FAILED = "failed", "Failed"  # processing raised; retried, then kept for a replay
+
+
+class InboxMessage(TenantModel):
+    """One authentic webhook delivery, stored raw before it is answered; processed by a task."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="inbox")
+    topic = models.CharField(max_length=100)
+    delivery_key = models.CharField(max_length=200)  # the store's id of the event: a repeat is dropped
+    store_order_id = models.CharField(max_length=64, blank=True, db_index=True)  # the order it is about
+    body = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=InboxStatus.choices, default=InboxStatus.PENDING)
+    reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "delivery_key"], name="one_inbox_row_per_delivery")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.delivery_key} ({self.status})"
