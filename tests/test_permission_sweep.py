@@ -57,6 +57,7 @@ from allied.accounts.policy import (
     CATALOG_VIEW,
     CONSOLE_ACCESS,
     DELIVERY_RECORD,
+    INTEGRATIONS_MANAGE,
     INVENTORY_MANAGE,
     INVENTORY_VIEW,
     ORDERS_FULFIL,
@@ -75,6 +76,7 @@ from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
+from allied.integrations.services import connection_create
 from allied.inventory.models import BinKind, CycleCount, InboundShipment, MoveReason
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.services.intake import order_create
@@ -315,6 +317,14 @@ def _build_world() -> World:
         organization=partner_a, product=product, bin=shelf, expected_quantity=1, first_count=2, status="recount"
     )
 
+    connection = connection_create(
+        organization=partner_a,
+        kind="shopify",
+        name="Sweep store",
+        store_url="sweep.myshopify.com",
+        credentials={"access_token": "shpat_sweep_token_1111", "client_secret": "shpss_sweep_secret_2222"},
+        actor=Actor.system("sweep"),
+    )
     world = World(
         ids={
             "product_id": product.pk,
@@ -331,6 +341,7 @@ def _build_world() -> World:
             "token": token,
             "key": "no-such-key",  # allauth's e-mail confirmation and password reset links
             "uidb36": "0",
+            "connection_id": connection.pk,
             "kind": "shopify",
             "public_id": "00000000-0000-0000-0000-000000000000",  # no such connection
         },
@@ -443,6 +454,11 @@ PAGES: dict[str, dict[str, Rule]] = {
     "healthz": {"GET": PUBLIC, "POST": GET_ONLY},
     # A store's webhook: its signature is the credential (tests/integrations); no session counts
     "store_webhook": {"GET": POST_ONLY, "POST": ABSENT},
+    # Store connections: the partner's owner and AES administrators
+    "ops_connections": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},
+    "portal_connections": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},
+    "ops_connection": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},
+    "portal_connection": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},
     "invitation_accept": {"GET": PUBLIC, "POST": PUBLIC},  # the token is the credential
     "api:api-root": {"GET": ABSENT},  # django-ninja's root: nothing lives at /api/v1/ itself
     "api:openapi-json": {"GET": PUBLIC},

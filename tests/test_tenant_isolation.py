@@ -18,6 +18,8 @@ from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.catalog.models import Product
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
+from allied.integrations.models import Connection
+from allied.integrations.services import connection_create
 from allied.inventory.models import CycleCount, InboundShipment
 from allied.inventory.services import inbound_create
 from allied.orders.models import Order
@@ -50,6 +52,7 @@ class Tenant:
     pick_list: PickList
     manifest: Manifest
     count: CycleCount
+    connection: Connection
 
     def ids(self) -> dict[str, object]:
         return {
@@ -64,6 +67,7 @@ class Tenant:
             "pick_list_id": self.pick_list.pk,
             "manifest_id": self.manifest.pk,
             "count_id": self.count.pk,
+            "connection_id": self.connection.pk,
         }
 
     def secrets_on_pages(self) -> list[str]:
@@ -73,6 +77,7 @@ class Tenant:
             self.invitation.email,
             self.api_key.prefix,
             self.organization.name,
+            self.connection.name,
         ]
 
 
@@ -118,6 +123,14 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         first_count=2,
         status="recount",
     )
+    connection = connection_create(
+        organization=organization,
+        kind="shopify",
+        name=f"SECRET-STORE-{tag.upper()}",
+        store_url=f"secret-{tag}.myshopify.com",
+        credentials={"access_token": f"shpat_{tag}_token_1234", "client_secret": f"shpss_{tag}_secret_5678"},
+        actor=actor,
+    )
     return Tenant(
         organization,
         owner,
@@ -132,6 +145,7 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         pick_list,
         manifest,
         count,
+        connection,
     )
 
 

@@ -14,7 +14,7 @@ from allied.inventory import urls as inventory
 from allied.orders import urls as orders
 from allied.website import views as website
 
-AREA_APPS = (accounts, catalog, orders, inventory, fulfillment)
+AREA_APPS = (accounts, catalog, orders, inventory, fulfillment, integrations)
 
 
 def _area(area: str) -> list[URLPattern]:

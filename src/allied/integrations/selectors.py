@@ -1,10 +1,12 @@
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from allied.accounts.policy import INTEGRATIONS_MANAGE, Actor, require
 from allied.core.errors import NotFound
-from allied.integrations.models import Connection, InboxMessage
+from allied.integrations.models import Connection, InboxMessage, InboxStatus
 
 
 def connection_for_webhook(*, kind: str, public_id: str) -> Connection | None:
@@ -30,3 +32,39 @@ def access_connection(actor: Actor, connection_id: int) -> Connection:
 
 def inbox_of(connection: Connection) -> QuerySet[InboxMessage]:
     return connection.inbox.select_related("order")
+
+
+def connections_with_health(actor: Actor) -> QuerySet[Connection]:
+    """Connections with how many deliveries wait and how many were refused or failed."""
+    return connections_visible_to(actor).annotate(
+        waiting=Count("inbox", filter=Q(inbox__status=InboxStatus.PENDING)),
+        problems=Count("inbox", filter=Q(inbox__status__in=[InboxStatus.REJECTED, InboxStatus.FAILED])),
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionHealth:
+    last_webhook_at: datetime | None
+    waiting: int
+    oldest_waiting_since: datetime | None  # the lag: how long the oldest waiting delivery has waited
+    processed: int
+    rejected: int
+    failed: int
+
+
+def connection_health(connection: Connection) -> ConnectionHealth:
+    counts = dict(connection.inbox.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    oldest = (
+        connection.inbox.filter(status=InboxStatus.PENDING)
+        .order_by("received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    return ConnectionHealth(
+        last_webhook_at=connection.last_webhook_at,
+        waiting=counts.get(InboxStatus.PENDING, 0),
+        oldest_waiting_since=oldest,
+        processed=counts.get(InboxStatus.PROCESSED, 0) + counts.get(InboxStatus.IGNORED, 0),
+        rejected=counts.get(InboxStatus.REJECTED, 0),
+        failed=counts.get(InboxStatus.FAILED, 0),
+    )

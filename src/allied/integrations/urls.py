@@ -1,11 +1,17 @@
-"""Integrations: the stores' webhook addresses (one per connection)."""
+"""Integrations: connections in both areas, and the stores' webhook addresses (one per connection)."""
 
 from django.urls import path
 
 from allied.integrations import views
 
-ops: list = []
-portal: list = []
+ops = [
+    path("integrations/", views.connection_list, name="ops_connections"),
+    path("integrations/<int:connection_id>/", views.connection_detail, name="ops_connection"),
+]
+portal = [
+    path("integrations/", views.connection_list, name="portal_connections"),
+    path("integrations/<int:connection_id>/", views.connection_detail, name="portal_connection"),
+]
 site = [
     path(
         "integrations/<str:kind>/<str:public_id>/webhooks",

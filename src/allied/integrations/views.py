@@ -1,17 +1,42 @@
-"""Where stores deliver their webhooks: verified before anything is parsed or stored."""
+"""Where stores deliver their webhooks (verified before anything is parsed or stored), and the
+pages where partners connect their stores and watch their health."""
 
 import logging
 
 from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from allied.accounts import policy
+from allied.accounts.decorators import permission_required
+from allied.accounts.policy import Actor
 from allied.core.context import request_context
+from allied.core.errors import FORM_ERRORS, ValidationFailed
+from allied.core.forms import form_add_domain_error
 from allied.integrations.connectors import connector_for
-from allied.integrations.models import ConnectionStatus, InboxStatus
-from allied.integrations.selectors import connection_for_webhook
-from allied.integrations.services import inbox_receive, webhook_secrets
+from allied.integrations.forms import ConnectionForm
+from allied.integrations.models import ConnectionStatus, InboxMessage, InboxStatus
+from allied.integrations.selectors import (
+    access_connection,
+    connection_for_webhook,
+    connection_health,
+    connections_with_health,
+    inbox_of,
+)
+from allied.integrations.services import (
+    connection_create,
+    connection_disconnect,
+    connection_pause,
+    connection_resume,
+    inbox_message_replay,
+    inbox_receive,
+    webhook_secrets,
+)
 
 security_log = logging.getLogger("allied.security")
 
@@ -53,3 +78,74 @@ def store_webhook(request: HttpRequest, kind: str, public_id: str) -> HttpRespon
     if message is not None and message.status == InboxStatus.REJECTED:
         return _problem(400, "malformed", message.reason)
     return HttpResponse(status=200)
+
+
+def _area(actor: Actor) -> str:
+    return "ops" if actor.is_operator else "portal"
+
+
+@permission_required(policy.INTEGRATIONS_MANAGE)
+def connection_list(request: HttpRequest) -> HttpResponse:
+    """The partner's stores, and a form to connect one (AES staff see every partner's)."""
+    actor = request.actor  # type: ignore[attr-defined]
+    form = ConnectionForm(request.POST or None)
+    if request.method == "POST" and not actor.is_operator and form.is_valid():
+        kind = form.cleaned_data["kind"]
+        credentials = {name: form.cleaned_data[name] for name in connector_for(kind).credential_names}
+        try:
+            with transaction.atomic(durable=True):
+                connection = connection_create(
+                    organization=actor.organization,
+                    kind=kind,
+                    name=form.cleaned_data["name"],
+                    store_url=form.cleaned_data["store_url"],
+                    credentials=credentials,
+                    actor=actor,
+                )
+        except FORM_ERRORS as error:
+            form_add_domain_error(form, error)
+        else:
+            messages.success(request, f"{connection} is connected. Point the store's webhooks at the address below.")
+            return redirect(f"{_area(actor)}_connection", connection_id=connection.pk)
+    context = {"connections": connections_with_health(actor), "form": form, "area": _area(actor)}
+    return render(request, "integrations/connection_list.html", context)
+
+
+@permission_required(policy.INTEGRATIONS_MANAGE)
+def connection_detail(request: HttpRequest, connection_id: int) -> HttpResponse:
+    """A connection's health: its last webhook, what waits, what failed and why; pause, resume,
+    disconnect, and process a rejected or failed delivery again."""
+    actor = request.actor  # type: ignore[attr-defined]
+    connection = access_connection(actor, connection_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            with transaction.atomic(durable=True):
+                if action == "pause":
+                    connection_pause(connection=connection, actor=actor)
+                elif action == "resume":
+                    connection_resume(connection=connection, actor=actor)
+                elif action == "disconnect":
+                    connection_disconnect(connection=connection, actor=actor)
+                elif action == "replay":
+                    message = inbox_of(connection).get(pk=int(request.POST.get("message", "0") or 0))
+                    inbox_message_replay(message=message, actor=actor)
+                else:
+                    raise ValidationFailed("Unknown action.")
+        except InboxMessage.DoesNotExist:
+            messages.error(request, "No such delivery.")
+        except FORM_ERRORS as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, "Done.")
+        return redirect(f"{_area(actor)}_connection", connection_id=connection.pk)
+    path = reverse("store_webhook", kwargs={"kind": connection.kind, "public_id": connection.public_id})
+    context = {
+        "connection": connection,
+        "area": _area(actor),
+        "webhook_address": request.build_absolute_uri(path),
+        "health": connection_health(connection),
+        "problems": inbox_of(connection).filter(status__in=[InboxStatus.REJECTED, InboxStatus.FAILED])[:50],
+        "recent": inbox_of(connection)[:20],
+    }
+    return render(request, "integrations/connection_detail.html", context)

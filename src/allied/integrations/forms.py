@@ -1,0 +1,26 @@
+from django import forms
+
+from allied.integrations.models import ConnectionKind
+
+SECRET_INPUT = forms.PasswordInput(attrs={"autocomplete": "off"})
+
+
+class ConnectionForm(forms.Form):
+    """Tokens and secrets the store issues for Allied: never a store account's password."""
+
+    kind = forms.ChoiceField(label="Platform", choices=ConnectionKind.choices)
+    name = forms.CharField(max_length=100, help_text="For you: e.g. “Main Shopify store”.")
+    store_url = forms.CharField(
+        label="Store address",
+        max_length=300,
+        help_text="kohsar.myshopify.com, or your WooCommerce site's https:// address.",
+    )
+    access_token = forms.CharField(
+        label="Shopify Admin API access token",
+        required=False,
+        widget=SECRET_INPUT,
+    )
+    client_secret = forms.CharField(label="Shopify app client secret", required=False, widget=SECRET_INPUT)
+    consumer_key = forms.CharField(label="WooCommerce consumer key", required=False, widget=SECRET_INPUT)
+    consumer_secret = forms.CharField(label="WooCommerce consumer secret", required=False, widget=SECRET_INPUT)
+    webhook_secret = forms.CharField(label="WooCommerce webhook secret", required=False, widget=SECRET_INPUT)
