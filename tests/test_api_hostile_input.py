@@ -61,6 +61,12 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "lines": [{"sku": "TEE", "quantity": 5}],
     },
     "returns_create": {"order_id": "{order}", "lines": [{"sku": "TEE", "quantity": 1}], "reason": "Wrong size"},
+    "connections_create": {
+        "kind": "shopify",
+        "name": "Main store",
+        "store_url": "kohsar.myshopify.com",
+        "credentials": {"access_token": "shpat_hostile_1111", "client_secret": "shpss_hostile_2222"},
+    },
 }
 VALID_HEADERS = {"orders_create": {"Idempotency-Key": "hostile-key"}}
 

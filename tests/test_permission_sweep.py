@@ -611,6 +611,12 @@ OPERATIONS: dict[str, Rule] = {
     "orders_cancel": needs(ORDERS_MANAGE),
     "returns_create": needs(ORDERS_MANAGE),
     "returns_get": needs(ORDERS_VIEW),
+    "connections_list": needs(INTEGRATIONS_MANAGE),
+    "connections_create": needs(INTEGRATIONS_MANAGE),
+    "connections_get": needs(INTEGRATIONS_MANAGE),
+    "connections_pause": needs(INTEGRATIONS_MANAGE),
+    "connections_resume": needs(INTEGRATIONS_MANAGE),
+    "connections_disconnect": needs(INTEGRATIONS_MANAGE),
 }
 
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -621,6 +627,12 @@ API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "orders_create": _order_body,
     "orders_cancel": lambda w: {"reason": "sweep"},
     "returns_create": lambda w: {"order_id": w.ids["order_id"], "lines": [{"sku": w.sku, "quantity": 1}]},
+    "connections_create": lambda w: {
+        "kind": "shopify",
+        "name": "Sweep API store",
+        "store_url": "sweep-api.myshopify.com",
+        "credentials": {"access_token": "shpat_sweep_api_1111", "client_secret": "shpss_sweep_api_2222"},
+    },
 }
 
 # Where today's code and the policy disagree ----------------------------------------------------

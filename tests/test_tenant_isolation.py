@@ -91,7 +91,7 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
     api_key, raw_key = api_key_create(
         organization=organization,
         name=f"{tag} app",
-        scopes=["inventory:read", "inventory:write", "orders:read"],
+        scopes=["inventory:read", "inventory:write", "orders:read", "integrations:manage"],
         actor=actor,
     )
     product = ProductFactory(organization=organization, sku=f"SECRET-{tag.upper()}-SKU")

@@ -7,6 +7,7 @@ from allied.accounts.api_auth import ApiKeyAuth
 from allied.catalog.api import router as catalog_router
 from allied.core.problems import ProblemNinjaAPI, install_problem_handlers
 from allied.fulfillment.api import router as returns_router
+from allied.integrations.api import router as integrations_router
 from allied.inventory.api import router as inventory_router
 from allied.orders.api import router as orders_router
 
@@ -17,7 +18,7 @@ api = ProblemNinjaAPI(
         "The REST API of Allied, AES's operations platform, for partners' own applications.\n\n"
         "Authenticate with an API key from the partner portal: `Authorization: Bearer allied_…`. "
         "Each key has scopes (`orders:read`, `orders:write`, `inventory:read`, `inventory:write`, "
-        "`tracking:read`, `webhooks:manage`). Every error is an RFC 9457 problem "
+        "`tracking:read`, `webhooks:manage`, `integrations:manage`). Every error is an RFC 9457 problem "
         "(`application/problem+json`) with a stable `code` and, for invalid input, an `errors` list naming each field. "
         "Lists use cursor pagination: pass `next_cursor` back as `cursor`."
     ),
@@ -33,3 +34,4 @@ api.add_router("", catalog_router)
 api.add_router("", inventory_router)
 api.add_router("", orders_router)
 api.add_router("", returns_router)
+api.add_router("", integrations_router)

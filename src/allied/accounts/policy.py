@@ -79,6 +79,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     ApiScope.INVENTORY_WRITE: frozenset({CATALOG_VIEW, INVENTORY_VIEW, CATALOG_MANAGE, INVENTORY_MANAGE}),
     ApiScope.TRACKING_READ: frozenset({TRACKING_VIEW}),
     ApiScope.WEBHOOKS_MANAGE: frozenset({WEBHOOKS_MANAGE}),
+    ApiScope.INTEGRATIONS_MANAGE: frozenset({INTEGRATIONS_MANAGE}),
 }
 
 

@@ -38,3 +38,4 @@ class ApiScope(models.TextChoices):
     INVENTORY_WRITE = "inventory:write", "Change products and stock"
     TRACKING_READ = "tracking:read", "Read tracking"
     WEBHOOKS_MANAGE = "webhooks:manage", "Manage webhooks"
+    INTEGRATIONS_MANAGE = "integrations:manage", "Connect and manage stores"
