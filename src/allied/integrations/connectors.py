@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from allied.orders.services.intake import OrderInput
@@ -64,6 +65,14 @@ def hmac_sha256_base64_matches(body: bytes, signature: str, secrets: list[str]) 
 
 class MappingFailed(Exception):
     """The store's order cannot be mapped to an Allied order (the reason is shown to the partner)."""
+
+
+def store_amount(value: Any, what: str) -> Decimal:
+    """An amount as a store writes it (text or number; missing is zero)."""
+    try:
+        return Decimal(str(value if value not in (None, "") else "0"))
+    except InvalidOperation as error:
+        raise MappingFailed(f"{what} is not an amount: {value!r}.") from error
 
 
 _connectors: dict[str, Connector] = {}

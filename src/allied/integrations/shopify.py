@@ -14,6 +14,7 @@ from allied.integrations.connectors import (
     TakeIn,
     connector_register,
     hmac_sha256_base64_matches,
+    store_amount,
 )
 from allied.orders.models import Channel, PaymentMethod
 from allied.orders.services.intake import LineInput, OrderInput
@@ -29,20 +30,13 @@ PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 PAID = {"paid", "partially_refunded", "refunded", "partially_paid"}
 
 
-def _money(value: Any, what: str) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation as error:
-        raise MappingFailed(f"{what} is not an amount: {value!r}.") from error
-
-
 def _shipping_fee(payload: Mapping[str, Any]) -> Decimal:
     shipping = payload.get("total_shipping_price_set") or {}
     amount = (shipping.get("shop_money") or {}).get("amount")
     if amount is not None:
-        return _money(amount, "The shipping price")
+        return store_amount(amount, "The shipping price")
     return sum(
-        (_money(line.get("price"), "A shipping line") for line in payload.get("shipping_lines") or []), Decimal(0)
+        (store_amount(line.get("price"), "A shipping line") for line in payload.get("shipping_lines") or []), Decimal(0)
     )
 
 
@@ -63,10 +57,10 @@ def order_input(payload: Mapping[str, Any]) -> OrderInput:
             LineInput(
                 sku=str(item["sku"]),
                 quantity=int(item.get("quantity") or 0),
-                unit_price=_money(item.get("price"), "A line's price"),
+                unit_price=store_amount(item.get("price"), "A line's price"),
             )
         )
-    total = _money(payload.get("total_outstanding", payload.get("total_price")), "The total")
+    total = store_amount(payload.get("total_outstanding", payload.get("total_price")), "The total")
     paid = payload.get("financial_status") in PAID or total <= 0
     return OrderInput(
         channel=Channel.SHOPIFY,

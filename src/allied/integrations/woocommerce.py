@@ -2,7 +2,7 @@
 the store when they fail, each delivery with its X-WC-Webhook-Delivery-ID."""
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from allied.core.address import Address
@@ -14,19 +14,13 @@ from allied.integrations.connectors import (
     TakeIn,
     connector_register,
     hmac_sha256_base64_matches,
+    store_amount,
 )
 from allied.orders.models import Channel, PaymentMethod
 from allied.orders.services.intake import LineInput, OrderInput
 
 ORDER_TOPICS = ("order.created", "order.updated")
 CANCEL_TOPICS = ("order.deleted",)
-
-
-def _money(value: Any, what: str) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation as error:
-        raise MappingFailed(f"{what} is not an amount: {value!r}.") from error
 
 
 def order_input(payload: Mapping[str, Any]) -> OrderInput:
@@ -43,7 +37,7 @@ def order_input(payload: Mapping[str, Any]) -> OrderInput:
             LineInput(
                 sku=str(item["sku"]),
                 quantity=int(item.get("quantity") or 0),
-                unit_price=_money(item.get("price"), "A line's price"),
+                unit_price=store_amount(item.get("price"), "A line's price"),
             )
         )
     cod = payload.get("payment_method") == "cod"
@@ -64,8 +58,8 @@ def order_input(payload: Mapping[str, Any]) -> OrderInput:
         ),
         currency=str(payload.get("currency") or ""),
         payment_method=PaymentMethod.COD if cod else PaymentMethod.PREPAID,
-        cod_amount=_money(payload.get("total"), "The total") if cod else Decimal(0),
-        shipping_fee=_money(payload.get("shipping_total"), "The shipping total"),
+        cod_amount=store_amount(payload.get("total"), "The total") if cod else Decimal(0),
+        shipping_fee=store_amount(payload.get("shipping_total"), "The shipping total"),
         notes=str(payload.get("customer_note") or "")[:2000],
         lines=lines,
     )
