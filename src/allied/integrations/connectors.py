@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from allied.orders.services.intake import OrderInput
+from allied.orders.services.intake import LineInput, OrderInput
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,23 @@ def store_amount(value: Any, what: str) -> Decimal:
         return Decimal(str(value if value not in (None, "") else "0"))
     except InvalidOperation as error:
         raise MappingFailed(f"{what} is not an amount: {value!r}.") from error
+
+
+def store_lines(items: list[Mapping[str, Any]], *, title: str) -> list[LineInput]:
+    """A store's line items as order lines, matched to the partner's catalog by SKU; a line
+    without a SKU cannot be matched, and says which it is (`title`: the field naming it)."""
+    lines = []
+    for index, item in enumerate(items):
+        if not item.get("sku"):
+            raise MappingFailed(f"Line {index + 1} ({item.get(title, '?')}) has no SKU in the store.")
+        lines.append(
+            LineInput(
+                sku=str(item["sku"]),
+                quantity=int(item.get("quantity") or 0),
+                unit_price=store_amount(item.get("price"), "A line's price"),
+            )
+        )
+    return lines
 
 
 _connectors: dict[str, Connector] = {}

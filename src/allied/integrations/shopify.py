@@ -15,9 +15,10 @@ from allied.integrations.connectors import (
     connector_register,
     hmac_sha256_base64_matches,
     store_amount,
+    store_lines,
 )
 from allied.orders.models import Channel, PaymentMethod
-from allied.orders.services.intake import LineInput, OrderInput
+from allied.orders.services.intake import OrderInput
 
 ORDER_TOPICS = ("orders/create", "orders/updated")
 CANCEL_TOPICS = ("orders/cancelled",)
@@ -49,17 +50,7 @@ def order_input(payload: Mapping[str, Any]) -> OrderInput:
     name = (
         address.get("name") or " ".join(filter(None, [address.get("first_name"), address.get("last_name")]))
     ).strip()
-    lines = []
-    for index, item in enumerate(payload.get("line_items") or []):
-        if not item.get("sku"):
-            raise MappingFailed(f"Line {index + 1} ({item.get('title', '?')}) has no SKU in the store.")
-        lines.append(
-            LineInput(
-                sku=str(item["sku"]),
-                quantity=int(item.get("quantity") or 0),
-                unit_price=store_amount(item.get("price"), "A line's price"),
-            )
-        )
+    lines = store_lines(payload.get("line_items") or [], title="title")
     total = store_amount(payload.get("total_outstanding", payload.get("total_price")), "The total")
     paid = payload.get("financial_status") in PAID or total <= 0
     return OrderInput(

@@ -15,9 +15,10 @@ from allied.integrations.connectors import (
     connector_register,
     hmac_sha256_base64_matches,
     store_amount,
+    store_lines,
 )
 from allied.orders.models import Channel, PaymentMethod
-from allied.orders.services.intake import LineInput, OrderInput
+from allied.orders.services.intake import OrderInput
 
 ORDER_TOPICS = ("order.created", "order.updated")
 CANCEL_TOPICS = ("order.deleted",)
@@ -29,17 +30,7 @@ def order_input(payload: Mapping[str, Any]) -> OrderInput:
     billing = payload.get("billing") or {}
     if not shipping.get("address_1"):
         raise MappingFailed("The order has no shipping address.")
-    lines = []
-    for index, item in enumerate(payload.get("line_items") or []):
-        if not item.get("sku"):
-            raise MappingFailed(f"Line {index + 1} ({item.get('name', '?')}) has no SKU in the store.")
-        lines.append(
-            LineInput(
-                sku=str(item["sku"]),
-                quantity=int(item.get("quantity") or 0),
-                unit_price=store_amount(item.get("price"), "A line's price"),
-            )
-        )
+    lines = store_lines(payload.get("line_items") or [], title="name")
     cod = payload.get("payment_method") == "cod"
     name = " ".join(filter(None, [shipping.get("first_name"), shipping.get("last_name")])).strip()
     return OrderInput(
