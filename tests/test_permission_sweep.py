@@ -76,7 +76,7 @@ from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
-from allied.integrations.services import connection_create
+from allied.integrations.services.connections import connection_create
 from allied.inventory.models import BinKind, CycleCount, InboundShipment, MoveReason
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.services.intake import order_create

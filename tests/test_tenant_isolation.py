@@ -19,7 +19,7 @@ from allied.api import api
 from allied.catalog.models import Product
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
 from allied.integrations.models import Connection
-from allied.integrations.services import connection_create
+from allied.integrations.services.connections import connection_create
 from allied.inventory.models import CycleCount, InboundShipment
 from allied.inventory.services import inbound_create
 from allied.orders.models import Order

@@ -240,7 +240,7 @@ def cmd_integrations_connect(args: argparse.Namespace) -> int:
     from allied.accounts.policy import Actor
     from allied.core.errors import DomainError
     from allied.integrations.connectors import connector_for
-    from allied.integrations.services import connection_create
+    from allied.integrations.services.connections import connection_create
 
     organization = Organization.objects.filter(slug=args.org).first()
     if organization is None:

@@ -15,7 +15,11 @@ from allied.accounts.policy import Actor
 from allied.core.worker import HeartbeatWorker
 from allied.integrations.connectors import hmac_sha256_base64_matches
 from allied.integrations.models import Connection, ConnectionKind, InboxMessage, InboxStatus
-from allied.integrations.services import connection_create, connection_pause, connection_rotate_webhook_secret
+from allied.integrations.services.connections import (
+    connection_create,
+    connection_pause,
+    connection_rotate_webhook_secret,
+)
 from allied.inventory.models import Stock
 from allied.orders.models import Order, OrderStatus
 from tests.catalog.factories import ProductFactory

@@ -8,7 +8,12 @@ from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
 from allied.integrations.models import Connection
 from allied.integrations.schemas import ConnectionCreateIn, ConnectionOut
 from allied.integrations.selectors import access_connection, connections_visible_to
-from allied.integrations.services import connection_create, connection_disconnect, connection_pause, connection_resume
+from allied.integrations.services.connections import (
+    connection_create,
+    connection_disconnect,
+    connection_pause,
+    connection_resume,
+)
 
 router = Router(tags=["Store connections"])
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.tasks import task
 
 from allied.core.tasks import retrying
-from allied.integrations import services  # module import: services enqueue these tasks
+from allied.integrations.services import inbox  # module import: the inbox enqueues these tasks
 
 
 @retrying(max_attempts=5, base_delay=5, max_delay=300)
@@ -13,8 +13,8 @@ def process_inbox_message(message_id: int) -> str:
     """Apply one delivery; safe to run twice (a processed delivery is left alone)."""
     try:
         with transaction.atomic(durable=True):
-            return services.inbox_message_process(message_id=message_id)
+            return inbox.inbox_message_process(message_id=message_id)
     except Exception as error:
         with transaction.atomic(durable=True):
-            services.inbox_message_fail(message_id=message_id, reason=f"{type(error).__name__}: {error}")
+            inbox.inbox_message_fail(message_id=message_id, reason=f"{type(error).__name__}: {error}")
         raise

@@ -2,20 +2,20 @@
 
 from django.urls import path
 
-from allied.integrations import views
+from allied.integrations.views import stores
 
 ops = [
-    path("integrations/", views.connection_list, name="ops_connections"),
-    path("integrations/<int:connection_id>/", views.connection_detail, name="ops_connection"),
+    path("integrations/", stores.connection_list, name="ops_connections"),
+    path("integrations/<int:connection_id>/", stores.connection_detail, name="ops_connection"),
 ]
 portal = [
-    path("integrations/", views.connection_list, name="portal_connections"),
-    path("integrations/<int:connection_id>/", views.connection_detail, name="portal_connection"),
+    path("integrations/", stores.connection_list, name="portal_connections"),
+    path("integrations/<int:connection_id>/", stores.connection_detail, name="portal_connection"),
 ]
 site = [
     path(
         "integrations/<str:kind>/<str:public_id>/webhooks",
-        views.store_webhook,
+        stores.store_webhook,
         name="store_webhook",
     ),
 ]

@@ -28,15 +28,14 @@ from allied.integrations.selectors import (
     connections_with_health,
     inbox_of,
 )
-from allied.integrations.services import (
+from allied.integrations.services.connections import (
     connection_create,
     connection_disconnect,
     connection_pause,
     connection_resume,
-    inbox_message_replay,
-    inbox_receive,
     webhook_secrets,
 )
+from allied.integrations.services.inbox import inbox_message_replay, inbox_receive
 
 security_log = logging.getLogger("allied.security")
 

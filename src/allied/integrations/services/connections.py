@@ -1,11 +1,10 @@
-"""Every write of integrations: connecting stores, and taking their webhooks in through the inbox."""
+"""Connecting partners' stores: credentials sealed in the vault, pause, resume, disconnect, rotation."""
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from allied.accounts.models import Organization
@@ -13,12 +12,8 @@ from allied.accounts.policy import INTEGRATIONS_MANAGE, Actor, require
 from allied.core.audit import audit_record
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.vault import vault_decrypt, vault_encrypt
-from allied.integrations import shopify, tasks, woocommerce  # noqa: F401  (shopify, woocommerce: each registers its connector)
-from allied.integrations.connectors import Cancel, Ignore, MappingFailed, TakeIn, connector_for
-from allied.integrations.models import Connection, ConnectionKind, ConnectionStatus, InboxMessage, InboxStatus
-from allied.orders.models import Order, OrderStatus
-from allied.orders.services.intake import order_receive
-from allied.orders.services.lifecycle import order_cancel
+from allied.integrations.connectors import connector_for
+from allied.integrations.models import Connection, ConnectionKind, ConnectionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +24,7 @@ def credential_purpose(connection_kind: str, name: str) -> str:
     return f"integrations.{connection_kind}.{name}"
 
 
-def _check_tenant(actor: Actor, organization: Organization) -> None:
+def require_manage(actor: Actor, organization: Organization) -> None:
     require(actor, INTEGRATIONS_MANAGE)
     if not actor.is_operator and actor.organization != organization:
         raise NotFound("No such organization.")
@@ -59,7 +54,7 @@ def connection_create(
 ) -> Connection:
     """Connect a partner's store with the tokens and secrets the store issued for Allied, each sealed in
     the vault for its own purpose; only their last four characters are ever shown again."""
-    _check_tenant(actor, organization)
+    require_manage(actor, organization)
     if kind not in ConnectionKind.values:
         raise ValidationFailed(
             "Unknown store platform.", errors=[FieldError("kind", f"One of {', '.join(ConnectionKind.values)}.")]
@@ -117,7 +112,7 @@ def webhook_secrets(connection: Connection, *, now=None) -> list[str]:
 @transaction.atomic(savepoint=False)
 def connection_rotate_webhook_secret(*, connection: Connection, secret: str, actor: Actor) -> Connection:
     """Take the store's new webhook secret; the old one is still accepted for an hour."""
-    _check_tenant(actor, connection.organization)
+    require_manage(actor, connection.organization)
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     field = connector_for(connection.kind).webhook_secret
     purpose = credential_purpose(connection.kind, field)
@@ -135,7 +130,7 @@ def connection_rotate_webhook_secret(*, connection: Connection, secret: str, act
 
 
 def _set_status(connection: Connection, status: str, actor: Actor, *, allowed_from: set[str]) -> Connection:
-    _check_tenant(actor, connection.organization)
+    require_manage(actor, connection.organization)
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     if connection.status == status:
         return connection
@@ -171,122 +166,3 @@ def connection_disconnect(*, connection: Connection, actor: Actor) -> Connection
         actor,
         allowed_from={ConnectionStatus.ACTIVE, ConnectionStatus.PAUSED},
     )
-
-
-@transaction.atomic(savepoint=False)
-def inbox_receive(*, connection: Connection, topic: str, delivery_key: str, body: bytes) -> InboxMessage | None:
-    """Keep an authentic delivery as it came and queue its processing, in one transaction; a
-    delivery already kept (the store sent it again) is dropped: returns None."""
-    store_order_id, malformed = "", ""
-    try:
-        payload = json.loads(body)
-        if not isinstance(payload, dict):
-            raise ValueError("not a JSON object")
-        store_order_id = connector_for(connection.kind).store_order_id(topic, payload)
-    except ValueError as error:  # UnicodeDecodeError included
-        malformed = f"The body is not a JSON object: {error}."
-    try:
-        with transaction.atomic():
-            message = InboxMessage.objects.create(
-                organization_id=connection.organization_id,
-                connection=connection,
-                topic=topic[:100],
-                delivery_key=delivery_key[:200],
-                store_order_id=store_order_id[:64],
-                body=body.decode("utf-8", errors="replace"),
-                status=InboxStatus.REJECTED if malformed else InboxStatus.PENDING,
-                reason=malformed,
-            )
-    except IntegrityError:
-        return None
-    Connection.objects.filter(pk=connection.pk).update(last_webhook_at=timezone.now())
-    if not malformed:
-        tasks.process_inbox_message.enqueue(message.pk)
-    return message
-
-
-def _finish(message: InboxMessage, status: str, reason: str = "", order: Order | None = None) -> str:
-    message.status, message.reason, message.order = status, reason[:2000], order
-    message.processed_at = timezone.now()
-    message.save(update_fields=["status", "reason", "order", "processed_at", "attempts"])
-    return status
-
-
-def _cancelled_in_store(message: InboxMessage, store_order_id: str) -> bool:
-    cancels = InboxMessage.objects.filter(connection_id=message.connection_id, store_order_id=store_order_id)
-    cancels = cancels.exclude(pk=message.pk).filter(reason__startswith="Cancelled in the store")
-    return cancels.exists()
-
-
-@transaction.atomic(savepoint=False)
-def inbox_message_process(*, message_id: int) -> str:
-    """Apply one kept delivery, once: a store order is taken in through the same intake as every
-    order (in this transaction, so the inbox row and the order commit together), a cancellation
-    cancels it, anything that cannot apply is rejected with its reason, never half-applied.
-    Deliveries arrive in any order: a cancellation seen first is remembered, and the order it
-    cancels is then not taken in."""
-    message = InboxMessage.objects.select_for_update().select_related("connection__organization").get(pk=message_id)
-    if message.status not in (InboxStatus.PENDING, InboxStatus.FAILED):
-        return message.status
-    message.attempts += 1
-    connection = message.connection
-    actor = Actor.system(f"{connection.get_kind_display()} connection {connection.pk}")
-    try:
-        payload = json.loads(message.body)
-        if not isinstance(payload, dict):
-            raise ValueError("not a JSON object")
-    except ValueError as error:
-        return _finish(message, InboxStatus.REJECTED, f"The body is not a JSON object: {error}.")
-    try:
-        action = connector_for(connection.kind).action(message.topic, payload)
-    except (MappingFailed, TypeError, ValueError) as error:
-        return _finish(message, InboxStatus.REJECTED, f"The store's order cannot be read: {error}")
-    if isinstance(action, Ignore):
-        return _finish(message, InboxStatus.IGNORED, action.reason)
-    if isinstance(action, Cancel):
-        order = Order.objects.filter(
-            organization_id=connection.organization_id, channel=connection.kind, external_id=action.store_order_id
-        ).first()
-        if order is None:
-            return _finish(message, InboxStatus.PROCESSED, "Cancelled in the store before Allied took it in.")
-        if order.status != OrderStatus.CANCELLED:
-            try:
-                with transaction.atomic():
-                    order_cancel(order=order, reason=f"Cancelled in {connection.get_kind_display()}", actor=actor)
-            except Conflict as error:
-                return _finish(message, InboxStatus.REJECTED, f"Cancelled in the store, but {error.detail}", order)
-        return _finish(message, InboxStatus.PROCESSED, "Cancelled in the store.", order)
-    assert isinstance(action, TakeIn)
-    if _cancelled_in_store(message, action.order.external_id):
-        return _finish(message, InboxStatus.IGNORED, "Cancelled in the store before Allied took it in.")
-    try:
-        with transaction.atomic():
-            intake = order_receive(organization=connection.organization, data=action.order, actor=actor)
-    except ValidationFailed as refused:
-        problems = "; ".join(f"{error.field}: {error.message}" for error in refused.errors) or refused.detail
-        return _finish(message, InboxStatus.REJECTED, f"On hold: {problems}")
-    except Conflict as refused:
-        return _finish(message, InboxStatus.REJECTED, f"On hold: {refused.detail}")
-    note = "Taken in." if intake.created else "Already taken in."
-    return _finish(message, InboxStatus.PROCESSED, note, intake.order)
-
-
-@transaction.atomic(savepoint=False)
-def inbox_message_fail(*, message_id: int, reason: str) -> None:
-    """Record why processing raised; the task retries, and a replay is possible after the last try."""
-    InboxMessage.objects.filter(pk=message_id, status__in=[InboxStatus.PENDING, InboxStatus.FAILED]).update(
-        status=InboxStatus.FAILED, reason=reason[:2000]
-    )
-
-
-@transaction.atomic(savepoint=False)
-def inbox_message_replay(*, message: InboxMessage, actor: Actor) -> InboxMessage:
-    """Process a failed or rejected delivery again (after the SKU was added, say)."""
-    _check_tenant(actor, message.connection.organization)
-    message = InboxMessage.objects.select_for_update().get(pk=message.pk)
-    if message.status not in (InboxStatus.FAILED, InboxStatus.REJECTED):
-        raise Conflict("Only a failed or rejected delivery can be processed again.")
-    message.status, message.reason = InboxStatus.PENDING, ""
-    message.save(update_fields=["status", "reason"])
-    tasks.process_inbox_message.enqueue(message.pk)
-    return message

@@ -1,0 +1,1 @@
+"""Every write of integrations: `connections` connects stores, `inbox` takes their deliveries in."""

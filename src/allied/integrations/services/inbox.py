@@ -1,0 +1,135 @@
+"""Taking the stores' deliveries in: kept raw in the inbox, applied once by a task."""
+
+import json
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from allied.accounts.policy import Actor
+from allied.core.errors import Conflict, ValidationFailed
+from allied.integrations import tasks
+from allied.integrations.connectors import Cancel, Ignore, MappingFailed, TakeIn, connector_for
+from allied.integrations.models import Connection, InboxMessage, InboxStatus
+from allied.integrations.services.connections import require_manage
+from allied.orders.models import Order, OrderStatus
+from allied.orders.services.intake import order_receive
+from allied.orders.services.lifecycle import order_cancel
+
+
+@transaction.atomic(savepoint=False)
+def inbox_receive(*, connection: Connection, topic: str, delivery_key: str, body: bytes) -> InboxMessage | None:
+    """Keep an authentic delivery as it came and queue its processing, in one transaction; a
+    delivery already kept (the store sent it again) is dropped: returns None."""
+    store_order_id, malformed = "", ""
+    try:
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise ValueError("not a JSON object")
+        store_order_id = connector_for(connection.kind).store_order_id(topic, payload)
+    except ValueError as error:  # UnicodeDecodeError included
+        malformed = f"The body is not a JSON object: {error}."
+    try:
+        with transaction.atomic():
+            message = InboxMessage.objects.create(
+                organization_id=connection.organization_id,
+                connection=connection,
+                topic=topic[:100],
+                delivery_key=delivery_key[:200],
+                store_order_id=store_order_id[:64],
+                body=body.decode("utf-8", errors="replace"),
+                status=InboxStatus.REJECTED if malformed else InboxStatus.PENDING,
+                reason=malformed,
+            )
+    except IntegrityError:
+        return None
+    Connection.objects.filter(pk=connection.pk).update(last_webhook_at=timezone.now())
+    if not malformed:
+        tasks.process_inbox_message.enqueue(message.pk)
+    return message
+
+
+def _finish(message: InboxMessage, status: str, reason: str = "", order: Order | None = None) -> str:
+    message.status, message.reason, message.order = status, reason[:2000], order
+    message.processed_at = timezone.now()
+    message.save(update_fields=["status", "reason", "order", "processed_at", "attempts"])
+    return status
+
+
+def _cancelled_in_store(message: InboxMessage, store_order_id: str) -> bool:
+    cancels = InboxMessage.objects.filter(connection_id=message.connection_id, store_order_id=store_order_id)
+    cancels = cancels.exclude(pk=message.pk).filter(reason__startswith="Cancelled in the store")
+    return cancels.exists()
+
+
+@transaction.atomic(savepoint=False)
+def inbox_message_process(*, message_id: int) -> str:
+    """Apply one kept delivery, once: a store order is taken in through the same intake as every
+    order (in this transaction, so the inbox row and the order commit together), a cancellation
+    cancels it, anything that cannot apply is rejected with its reason, never half-applied.
+    Deliveries arrive in any order: a cancellation seen first is remembered, and the order it
+    cancels is then not taken in."""
+    message = InboxMessage.objects.select_for_update().select_related("connection__organization").get(pk=message_id)
+    if message.status not in (InboxStatus.PENDING, InboxStatus.FAILED):
+        return message.status
+    message.attempts += 1
+    connection = message.connection
+    actor = Actor.system(f"{connection.get_kind_display()} connection {connection.pk}")
+    try:
+        payload = json.loads(message.body)
+        if not isinstance(payload, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as error:
+        return _finish(message, InboxStatus.REJECTED, f"The body is not a JSON object: {error}.")
+    try:
+        action = connector_for(connection.kind).action(message.topic, payload)
+    except (MappingFailed, TypeError, ValueError) as error:
+        return _finish(message, InboxStatus.REJECTED, f"The store's order cannot be read: {error}")
+    if isinstance(action, Ignore):
+        return _finish(message, InboxStatus.IGNORED, action.reason)
+    if isinstance(action, Cancel):
+        order = Order.objects.filter(
+            organization_id=connection.organization_id, channel=connection.kind, external_id=action.store_order_id
+        ).first()
+        if order is None:
+            return _finish(message, InboxStatus.PROCESSED, "Cancelled in the store before Allied took it in.")
+        if order.status != OrderStatus.CANCELLED:
+            try:
+                with transaction.atomic():
+                    order_cancel(order=order, reason=f"Cancelled in {connection.get_kind_display()}", actor=actor)
+            except Conflict as error:
+                return _finish(message, InboxStatus.REJECTED, f"Cancelled in the store, but {error.detail}", order)
+        return _finish(message, InboxStatus.PROCESSED, "Cancelled in the store.", order)
+    assert isinstance(action, TakeIn)
+    if _cancelled_in_store(message, action.order.external_id):
+        return _finish(message, InboxStatus.IGNORED, "Cancelled in the store before Allied took it in.")
+    try:
+        with transaction.atomic():
+            intake = order_receive(organization=connection.organization, data=action.order, actor=actor)
+    except ValidationFailed as refused:
+        problems = "; ".join(f"{error.field}: {error.message}" for error in refused.errors) or refused.detail
+        return _finish(message, InboxStatus.REJECTED, f"On hold: {problems}")
+    except Conflict as refused:
+        return _finish(message, InboxStatus.REJECTED, f"On hold: {refused.detail}")
+    note = "Taken in." if intake.created else "Already taken in."
+    return _finish(message, InboxStatus.PROCESSED, note, intake.order)
+
+
+@transaction.atomic(savepoint=False)
+def inbox_message_fail(*, message_id: int, reason: str) -> None:
+    """Record why processing raised; the task retries, and a replay is possible after the last try."""
+    InboxMessage.objects.filter(pk=message_id, status__in=[InboxStatus.PENDING, InboxStatus.FAILED]).update(
+        status=InboxStatus.FAILED, reason=reason[:2000]
+    )
+
+
+@transaction.atomic(savepoint=False)
+def inbox_message_replay(*, message: InboxMessage, actor: Actor) -> InboxMessage:
+    """Process a failed or rejected delivery again (after the SKU was added, say)."""
+    require_manage(actor, message.connection.organization)
+    message = InboxMessage.objects.select_for_update().get(pk=message.pk)
+    if message.status not in (InboxStatus.FAILED, InboxStatus.REJECTED):
+        raise Conflict("Only a failed or rejected delivery can be processed again.")
+    message.status, message.reason = InboxStatus.PENDING, ""
+    message.save(update_fields=["status", "reason"])
+    tasks.process_inbox_message.enqueue(message.pk)
+    return message

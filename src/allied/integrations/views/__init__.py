@@ -1,0 +1,1 @@
+"""Pages and endpoints of integrations: `stores` for store connections and their webhooks."""
