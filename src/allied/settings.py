@@ -178,6 +178,12 @@ ALLIED_OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("ALLIED_OUTBOX_RETRY_BAS
 ALLIED_OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("ALLIED_OUTBOX_RETRY_MAX_SECONDS", "3600"))
 ALLIED_OUTBOX_HTTP_TIMEOUT_SECONDS = float(os.environ.get("ALLIED_OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
 ALLIED_OUTBOX_RETENTION_DAYS = int(os.environ.get("ALLIED_OUTBOX_RETENTION_DAYS", "30"))
+# Store integrations (integrations/): requests to stores, and how often each is reconciled.
+ALLIED_STORE_HTTP_TIMEOUT = float(os.environ.get("ALLIED_STORE_HTTP_TIMEOUT", "15"))
+ALLIED_STORE_POLL_MINUTES = int(os.environ.get("ALLIED_STORE_POLL_MINUTES", "10"))  # a missed webhook: < 15 min
+ALLIED_STOCK_PUSH_MIN_SECONDS = float(os.environ.get("ALLIED_STOCK_PUSH_MIN_SECONDS", "30"))  # per store
+# A store's address -> where its API answers instead: local fakes in development and tests only.
+ALLIED_STORE_API_ORIGINS: dict[str, str] = {}
 
 # Accounts ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -201,3 +201,24 @@ def remember_related(instance: models.Model, related_name: str, objects: list[An
     related._prefetch_done = True
     cache = {**getattr(instance, "_prefetched_objects_cache", {}), related_name: related}
     instance._prefetched_objects_cache = cache  # type: ignore[attr-defined]
+
+
+class PersonalDataShared(models.Model):
+    """The sharing register: one transmission of personal data to a third party, written by the
+    outbound client before it sends (`core.privacy.sharing_record`)."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # whose data: the partner, or none for AES's own
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    recipient = models.CharField(max_length=200)  # e.g. kohsar.myshopify.com
+    recipient_category = models.CharField(max_length=32)  # one of core.privacy.SERVICE_PROVIDERS
+    data_categories = models.JSONField(default=list)  # fideslang categories
+    purpose = models.CharField(max_length=32)
+    reference = models.CharField(max_length=200, blank=True)  # the order or shipment it was for
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.purpose} {self.at:%Y-%m-%d %H:%M}"

@@ -67,8 +67,9 @@ LEGAL_BASES = frozenset(
     {"consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"}
 )
 
-# Whom the notice says data may go to: "delivery partners, payment processors and hosting providers".
-SERVICE_PROVIDERS = frozenset({"delivery_partners", "payment_processors", "hosting_providers"})
+# Whom the notice says data may go to: delivery partners, payment processors and hosting providers,
+# and the store platforms a partner connected (its own orders go back to its own store).
+SERVICE_PROVIDERS = frozenset({"delivery_partners", "payment_processors", "hosting_providers", "store_platforms"})
 
 LOOKS_PERSONAL = re.compile(
     r"(^|_)(name|email|e_mail|phone|mobile|address|street|line1|line2|city|postcode|zip|"
@@ -370,7 +371,7 @@ def _erase_audit(subject: DataSubject) -> int:
 
 
 def register_core_models() -> None:
-    from allied.core.models import AuditEntry, DomainEvent, Subscription, WorkerHeartbeat
+    from allied.core.models import AuditEntry, DomainEvent, PersonalDataShared, Subscription, WorkerHeartbeat
 
     # Kept as evidence, pseudonymised on erasure; the IP address only as its /24 or /48 network.
     evidence = kept_for(STAFF_TRAIL_PERIOD, counts_from="at")
@@ -405,6 +406,48 @@ def register_core_models() -> None:
             )
         },
     )
+    declare_personal_data(
+        PersonalDataShared,
+        personal={},
+        not_personal={
+            "recipient": "a company's host name",
+            "data_categories": "the names of data categories, not data",
+            "reference": "an order's number",
+        },
+    )
     declare_personal_data(WorkerHeartbeat, personal={}, not_personal={"hostname": "a server's name"})
     declare_personal_data(Subscription, personal={}, not_personal={"name": "a consumer's or an endpoint's name"})
     register_subject_handlers("audit", export=_export_audit, erase=_erase_audit)
+
+
+class SharingRefused(Exception):
+    """Personal data was about to go to a recipient outside the permitted service-provider categories."""
+
+
+def sharing_record(
+    *,
+    organization_id: int | None,
+    recipient: str,
+    recipient_category: str,
+    data_categories: Iterable[str],
+    purpose: str,
+    reference: str = "",
+) -> None:
+    """Record one transmission of personal data to a third party, before it is sent; a recipient
+    outside the permitted categories is refused, so the transmission cannot happen."""
+    from allied.core.models import PersonalDataShared
+
+    categories = sorted(set(data_categories))
+    if recipient_category not in SERVICE_PROVIDERS:
+        raise SharingRefused(f"Personal data may not go to {recipient} ({recipient_category}).")
+    unknown = [category for category in categories if category not in DATA_CATEGORIES]
+    if unknown or purpose not in PURPOSES:
+        raise ValueError(f"Undeclared data categories {unknown} or purpose {purpose!r}")
+    PersonalDataShared.objects.create(
+        organization_id=organization_id,
+        recipient=recipient[:200],
+        recipient_category=recipient_category,
+        data_categories=categories,
+        purpose=purpose,
+        reference=reference[:200],
+    )

@@ -1,11 +1,13 @@
-"""The connector interface: what Allied needs of a store platform to take its webhooks in. A new
-channel is one module (`shopify.py`, `woocommerce.py`) implementing it, registered here."""
+"""The connector interface: what Allied needs of a store platform. A new channel is one module
+(`shopify.py`, `woocommerce.py`, `marketplace.py`) implementing `Connector` (reading what the store
+sends) and `StoreClient` (asking the store and telling it), registered here."""
 
 import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -34,10 +36,67 @@ class Ignore:
 Action = TakeIn | Cancel | Ignore
 
 
+@dataclass(frozen=True)
+class StoreOrder:
+    """An order as the store's API returned it, in the shape its webhooks carry (`topic`, `payload`),
+    so a polled order is applied by the same code as a delivered one."""
+
+    store_order_id: str
+    updated_at: datetime
+    topic: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[StoreOrder]
+    cursor: str | None  # where the next page starts; None after the last
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """A store order handed to a carrier: what the store shows its customer."""
+
+    store_order_id: str
+    order_number: str  # Allied's, for the sharing register
+    tracking_number: str
+    company: str
+    url: str
+    lines: list[tuple[str, int]] = field(default_factory=list)  # (sku, quantity)
+
+
+class StoreClient(Protocol):
+    """One connection's conversation with its store. Every method raises `http.StoreError` when the
+    store refuses or cannot be reached after the retries."""
+
+    def check(self) -> str:
+        """Prove the credentials work; returns the store's name."""
+        ...
+
+    def setup(self, *, webhook_address: str) -> dict[str, Any]:
+        """Subscribe the webhooks Allied needs (and on Shopify register Allied as a fulfillment
+        service); idempotent. Returns what the store assigned (ids) to keep on the connection."""
+        ...
+
+    def orders_updated_since(self, since: datetime, cursor: str | None) -> OrderPage:
+        """Orders changed at or after `since`, oldest change first, one page at a time."""
+        ...
+
+    def shipment_confirm(self, shipment: Shipment) -> None:
+        """Tell the store the order left with a carrier (tracking number, company, link)."""
+        ...
+
+    def stock_set(self, available: Mapping[str, int]) -> list[str]:
+        """Set the sellable quantity of each SKU; returns the SKUs the store does not have."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Connector(Protocol):
     kind: str
     credential_names: tuple[str, ...]  # what connecting asks for: tokens and secrets, never a password
-    webhook_secret: str  # which of them signs the store's webhooks
+    webhook_secret: str  # which of them signs the store's webhooks ("" when the store sends none)
     topics: frozenset[str]  # the topics it takes; another is refused before anything is stored
 
     def is_ping(self, body: bytes, headers: Mapping[str, str]) -> bool: ...
@@ -51,6 +110,13 @@ class Connector(Protocol):
     def store_order_id(self, topic: str, payload: Mapping[str, Any]) -> str: ...
 
     def action(self, topic: str, payload: Mapping[str, Any]) -> Action: ...
+
+    def updated_at(self, payload: Mapping[str, Any]) -> datetime | None:
+        """When the store last changed the order this payload is about (an older state never
+        overwrites a newer one)."""
+        ...
+
+    def client(self, connection: Any) -> StoreClient: ...
 
 
 def hmac_sha256_base64_matches(body: bytes, signature: str, secrets: list[str]) -> bool:

@@ -5,11 +5,13 @@ import uuid
 from django.db import models
 
 from allied.core.models import TenantModel
+from allied.core.vault import vault_decrypt
 
 
 class ConnectionKind(models.TextChoices):
     SHOPIFY = "shopify", "Shopify"
     WOOCOMMERCE = "woocommerce", "WooCommerce"
+    MARKETPLACE = "marketplace", "Marketplace (Daraz)"
 
 
 class ConnectionStatus(models.TextChoices):
@@ -31,8 +33,13 @@ class Connection(TenantModel):
     credential_hints = models.JSONField(default=dict, blank=True)  # name -> "…abcd", for pages
     previous_webhook_secret = models.TextField(blank=True)  # vault token, accepted until the time below
     previous_secret_until = models.DateTimeField(null=True, blank=True)
+    remote = models.JSONField(default=dict, blank=True)  # what the store assigned: service, location, webhook ids
     created_at = models.DateTimeField(auto_now_add=True)
     last_webhook_at = models.DateTimeField(null=True, blank=True)
+    # Reconciliation: orders changed since the checkpoint are fetched from the store's API.
+    poll_checkpoint = models.DateTimeField(null=True, blank=True)
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_poll_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["organization_id", "name", "id"]
@@ -46,6 +53,14 @@ class Connection(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name}"
+
+    def credential(self, name: str) -> str:
+        """A credential opened from the vault, for the request that needs it and nothing else."""
+        return vault_decrypt(self.credentials[name], purpose=credential_purpose(self.kind, name))
+
+
+def credential_purpose(connection_kind: str, name: str) -> str:
+    return f"integrations.{connection_kind}.{name}"
 
 
 class InboxStatus(models.TextChoices):
@@ -63,6 +78,7 @@ class InboxMessage(TenantModel):
     topic = models.CharField(max_length=100)
     delivery_key = models.CharField(max_length=200)  # the store's id of the event: a repeat is dropped
     store_order_id = models.CharField(max_length=64, blank=True, db_index=True)  # the order it is about
+    store_updated_at = models.DateTimeField(null=True, blank=True)  # the order's state as of this time
     body = models.TextField()
     received_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=16, choices=InboxStatus.choices, default=InboxStatus.PENDING)

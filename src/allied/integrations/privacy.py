@@ -25,5 +25,7 @@ declare_personal_data(
         "name": "a store's name",
         "credentials": "vault tokens of the store's API credentials",
         "credential_hints": "the last four characters of those credentials",
+        "remote": "ids the store assigned to Allied's fulfillment service, location and webhooks",
+        "last_poll_error": "a store API's error message",
     },
 )

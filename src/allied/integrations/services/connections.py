@@ -13,15 +13,11 @@ from allied.core.audit import audit_record
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.vault import vault_decrypt, vault_encrypt
 from allied.integrations.connectors import connector_for
-from allied.integrations.models import Connection, ConnectionKind, ConnectionStatus
+from allied.integrations.models import Connection, ConnectionKind, ConnectionStatus, credential_purpose
 
 logger = logging.getLogger(__name__)
 
 SECRET_ROTATION_GRACE = timedelta(hours=1)
-
-
-def credential_purpose(connection_kind: str, name: str) -> str:
-    return f"integrations.{connection_kind}.{name}"
 
 
 def require_manage(actor: Actor, organization: Organization) -> None:
@@ -86,15 +82,11 @@ def connection_create(
     return connection
 
 
-def connection_secret(connection: Connection, name: str) -> str:
-    return vault_decrypt(connection.credentials[name], purpose=credential_purpose(connection.kind, name))
-
-
 def webhook_secrets(connection: Connection, *, now=None) -> list[str]:
     """The secrets a webhook may be signed with: the current one, and the one before it for an hour
     after a rotation (Shopify signs with the old secret until the app is updated)."""
     connector = connector_for(connection.kind)
-    secrets = [connection_secret(connection, connector.webhook_secret)]
+    secrets = [connection.credential(connector.webhook_secret)]
     if (
         connection.previous_webhook_secret
         and connection.previous_secret_until
