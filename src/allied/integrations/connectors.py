@@ -33,7 +33,17 @@ class Ignore:
     reason: str
 
 
-Action = TakeIn | Cancel | Ignore
+@dataclass(frozen=True)
+class FulfillmentRequest:
+    """The store asks Allied, its fulfillment service, to fulfil a fulfillment order, or to cancel
+    one (`cancellation`); Allied answers accept or reject through `StoreClient`."""
+
+    fulfillment_order_id: str
+    cancellation: bool
+    message: str = ""
+
+
+Action = TakeIn | Cancel | Ignore | FulfillmentRequest
 
 
 @dataclass(frozen=True)
