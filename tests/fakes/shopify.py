@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 API_PATH = "/admin/api/2025-01/graphql.json"
 ACCESS_TOKEN = "shpat_test_access_token_abcd"
@@ -774,10 +773,10 @@ def django_client_delivery(client: Any) -> Deliver:
     return post
 
 
-@pytest.fixture
-def fake_shopify(settings: Any) -> Iterator[FakeShopify]:
-    """A fake shop served on 127.0.0.1, standing in for https://kohsar.myshopify.com's API; its
-    webhooks go over real HTTP unless a test sets `fake_shopify.deliver`."""
+def served_fake_shopify(settings: Any) -> Iterator[FakeShopify]:
+    """The body of a `fake_shopify` fixture (pytest-django's `settings` given): a fake shop served on
+    127.0.0.1 standing in for https://kohsar.myshopify.com's API, stopped afterwards. Its webhooks go
+    over real HTTP unless a test sets `fake_shopify.deliver` (see `django_client_delivery`)."""
     fake = FakeShopify()
     settings.ALLIED_STORE_API_ORIGINS = {
         **settings.ALLIED_STORE_API_ORIGINS,
