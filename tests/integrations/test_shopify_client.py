@@ -48,16 +48,16 @@ def shop(partner_a, member) -> Connection:
 
 
 @pytest.fixture
-def client(shop, fake_shopify) -> Any:
+def api(shop, fake_shopify) -> Any:
     made = ShopifyClient(shop, sleep=fake_shopify.advance, clock=fake_shopify.clock)
     yield made
     made.close()
 
 
 @pytest.fixture
-def allied(shop, client) -> dict[str, Any]:
+def allied(shop, api) -> dict[str, Any]:
     """Allied set up as the shop's fulfillment service, its ids kept on the connection."""
-    shop.remote = client.setup(webhook_address=ADDRESS)
+    shop.remote = api.setup(webhook_address=ADDRESS)
     shop.save(update_fields=["remote"])
     return shop.remote
 
@@ -66,23 +66,23 @@ def mutations(fake: FakeShopify) -> list[str]:
     return [field for request in fake.requests if request["kind"] == "mutation" for field in request["fields"]]
 
 
-def test_check_names_the_shop(client) -> None:
-    assert client.check() == "Kohsar"
+def test_check_names_the_shop(api) -> None:
+    assert api.check() == "Kohsar"
 
 
-def test_a_wrong_access_token_is_a_401_store_error(client, fake_shopify) -> None:
+def test_a_wrong_access_token_is_a_401_store_error(api, fake_shopify) -> None:
     fake_shopify.access_token = "shpat_revoked"
 
     with pytest.raises(StoreError) as refused:
-        client.check()
+        api.check()
 
     assert refused.value.status == 401
     assert fake_shopify.sleeps == []  # a 401 is not retried
 
 
-def test_setup_twice_gives_one_fulfillment_service_and_one_subscription_per_topic(client, fake_shopify) -> None:
-    first = client.setup(webhook_address=ADDRESS)
-    again = ShopifyClient(client.connection, sleep=fake_shopify.advance).setup(webhook_address=ADDRESS)
+def test_setup_twice_gives_one_fulfillment_service_and_one_subscription_per_topic(api, fake_shopify) -> None:
+    first = api.setup(webhook_address=ADDRESS)
+    again = ShopifyClient(api.connection, sleep=fake_shopify.advance).setup(webhook_address=ADDRESS)
 
     assert first == again
     assert len(fake_shopify.services) == 1
@@ -102,7 +102,7 @@ def test_setup_twice_gives_one_fulfillment_service_and_one_subscription_per_topi
     assert mutations(fake_shopify).count("webhookSubscriptionCreate") == len(WEBHOOK_TOPICS)
 
 
-def test_polled_orders_come_oldest_change_first_page_by_page_in_the_webhook_shape(client, allied, fake_shopify) -> None:
+def test_polled_orders_come_oldest_change_first_page_by_page_in_the_webhook_shape(api, allied, fake_shopify) -> None:
     since = datetime(2026, 12, 5, 10, tzinfo=UTC)
     fake_shopify.create_order(1, deliver=False, updated_at="2026-12-05T09:59:59Z")  # before: not polled
     bodies = {}
@@ -116,8 +116,8 @@ def test_polled_orders_come_oldest_change_first_page_by_page_in_the_webhook_shap
         14, deliver=False, updated_at=(since + timedelta(hours=1)).isoformat(), line_items=many_lines
     )
 
-    first = client.orders_updated_since(since, None)
-    second = client.orders_updated_since(since, first.cursor)
+    first = api.orders_updated_since(since, None)
+    second = api.orders_updated_since(since, first.cursor)
 
     assert (len(first.orders), first.cursor is not None, second.cursor) == (10, True, None)
     polled = first.orders + second.orders
@@ -133,11 +133,11 @@ def test_polled_orders_come_oldest_change_first_page_by_page_in_the_webhook_shap
     assert max(request["cost"] for request in fake_shopify.requests) <= 1000
 
 
-def test_a_polled_cancelled_order_keeps_its_cancellation(client, allied, fake_shopify) -> None:
+def test_a_polled_cancelled_order_keeps_its_cancellation(api, allied, fake_shopify) -> None:
     fake_shopify.create_order(7, deliver=False)
     fake_shopify.cancel_order(7, deliver=False)
 
-    page = client.orders_updated_since(datetime.now(UTC) - timedelta(hours=1), None)
+    page = api.orders_updated_since(datetime.now(UTC) - timedelta(hours=1), None)
 
     assert page.orders[0].payload["cancelled_at"]
     assert type(Shopify().action("orders/updated", page.orders[0].payload)).__name__ == "Cancel"
@@ -149,13 +149,13 @@ def shipment(order_id: int, url: str = "https://track.example/cn/LHE123") -> Shi
     )
 
 
-def test_shipment_confirm_fulfils_with_the_tracking_once(client, allied, fake_shopify) -> None:
+def test_shipment_confirm_fulfils_with_the_tracking_once(api, allied, fake_shopify) -> None:
     fake_shopify.create_order(21, deliver=False)
     fake_shopify.create_order(22, deliver=False, location_id="gid://shopify/Location/1")  # the merchant's own
 
-    client.shipment_confirm(shipment(21))
-    client.shipment_confirm(shipment(21))
-    client.shipment_confirm(shipment(22))
+    api.shipment_confirm(shipment(21))
+    api.shipment_confirm(shipment(21))
+    api.shipment_confirm(shipment(22))
 
     [fulfillment] = fake_shopify.fulfillments
     assert fulfillment.tracking == {"number": "LHE123", "company": "TCS", "url": "https://track.example/cn/LHE123"}
@@ -165,10 +165,10 @@ def test_shipment_confirm_fulfils_with_the_tracking_once(client, allied, fake_sh
     assert not PersonalDataShared.objects.exists()  # a tracking number and a carrier's link: nothing personal
 
 
-def test_a_tracking_link_carrying_the_recipients_phone_is_in_the_sharing_register(client, allied, fake_shopify) -> None:
+def test_a_tracking_link_carrying_the_recipients_phone_is_in_the_sharing_register(api, allied, fake_shopify) -> None:
     fake_shopify.create_order(23, deliver=False)
 
-    client.shipment_confirm(shipment(23, url="https://track.example/?cn=LHE123&consignee_phone=03001112233"))
+    api.shipment_confirm(shipment(23, url="https://track.example/?cn=LHE123&consignee_phone=03001112233"))
 
     shared = PersonalDataShared.objects.get()
     assert (shared.recipient, shared.recipient_category, shared.data_categories, shared.reference) == (
@@ -179,11 +179,11 @@ def test_a_tracking_link_carrying_the_recipients_phone_is_in_the_sharing_registe
     )
 
 
-def test_stock_set_updates_allied_location_and_reports_unknown_skus(client, allied, fake_shopify) -> None:
+def test_stock_set_updates_allied_location_and_reports_unknown_skus(api, allied, fake_shopify) -> None:
     for sku in ("TEE-BLK-M", "CAP-RED"):
         fake_shopify.add_variant(sku)
 
-    unknown = client.stock_set({"TEE-BLK-M": 5, "CAP-RED": 0, "MUG-NEW": 3})
+    unknown = api.stock_set({"TEE-BLK-M": 5, "CAP-RED": 0, "MUG-NEW": 3})
 
     assert unknown == ["MUG-NEW"]
     location = allied["location_id"]
@@ -192,26 +192,26 @@ def test_stock_set_updates_allied_location_and_reports_unknown_skus(client, alli
     assert not PersonalDataShared.objects.exists()
 
 
-def test_stock_set_goes_in_batches_shopify_accepts(client, allied, fake_shopify) -> None:
+def test_stock_set_goes_in_batches_shopify_accepts(api, allied, fake_shopify) -> None:
     skus = [f"SKU-{n:03d}" for n in range(260)]
     for sku in skus:
         fake_shopify.add_variant(sku)
 
-    assert client.stock_set(dict.fromkeys(skus, 4)) == []
+    assert api.stock_set(dict.fromkeys(skus, 4)) == []
 
     assert mutations(fake_shopify).count("inventorySetQuantities") == 2
     assert {fake_shopify.level(sku, allied["location_id"]) for sku in skus} == {4}
 
 
-def test_fulfillment_requests_are_accepted_or_rejected(client, allied, fake_shopify) -> None:
+def test_fulfillment_requests_are_accepted_or_rejected(api, allied, fake_shopify) -> None:
     fake_shopify.create_order(31, deliver=False)
     fake_shopify.create_order(32, deliver=False)
     accepted = fake_shopify.submit_fulfillment_request(31, deliver=False)
     rejected = fake_shopify.submit_fulfillment_request(32, deliver=False)
 
-    assert client.fulfillment_order_store_order_id(accepted) == "31"
-    assert client.fulfillment_request_answer(accepted, accept=True, message="") == "ACCEPTED"
-    assert client.fulfillment_request_answer(rejected, accept=False, message="MUG-NEW is not stocked") == "REJECTED"
+    assert api.fulfillment_order_store_order_id(accepted) == "31"
+    assert api.fulfillment_request_answer(accepted, accept=True, message="") == "ACCEPTED"
+    assert api.fulfillment_request_answer(rejected, accept=False, message="MUG-NEW is not stocked") == "REJECTED"
 
     assert (fake_shopify.fulfillment_orders[accepted].status, fake_shopify.fulfillment_orders[rejected].status) == (
         "IN_PROGRESS",
@@ -219,21 +219,21 @@ def test_fulfillment_requests_are_accepted_or_rejected(client, allied, fake_shop
     )
     assert fake_shopify.fulfillment_orders[rejected].messages == ["MUG-NEW is not stocked"]
     with pytest.raises(StoreError, match="request status is accepted"):
-        client.fulfillment_request_answer(accepted, accept=True, message="")
+        api.fulfillment_request_answer(accepted, accept=True, message="")
 
 
-def test_cancellation_requests_are_accepted_or_rejected(client, allied, fake_shopify) -> None:
+def test_cancellation_requests_are_accepted_or_rejected(api, allied, fake_shopify) -> None:
     for number in (41, 42):
         fake_shopify.create_order(number, deliver=False)
-        client.fulfillment_request_answer(
+        api.fulfillment_request_answer(
             fake_shopify.submit_fulfillment_request(number, deliver=False), accept=True, message=""
         )
     cancelled, kept = (fake_shopify.orders[n].fulfillment_orders[0] for n in (41, 42))
     for id_ in (cancelled, kept):
         fake_shopify.submit_cancellation_request(id_, message="Customer changed their mind", deliver=False)
 
-    assert client.cancellation_request_answer(cancelled, accept=True, message="") == "CANCELLATION_ACCEPTED"
-    assert client.cancellation_request_answer(kept, accept=False, message="Already handed over") == (
+    assert api.cancellation_request_answer(cancelled, accept=True, message="") == "CANCELLATION_ACCEPTED"
+    assert api.cancellation_request_answer(kept, accept=False, message="Already handed over") == (
         "CANCELLATION_REJECTED"
     )
     assert [fake_shopify.fulfillment_orders[id_].status for id_ in (cancelled, kept)] == ["CANCELLED", "IN_PROGRESS"]
@@ -241,10 +241,10 @@ def test_cancellation_requests_are_accepted_or_rejected(client, allied, fake_sho
 
 
 def test_the_shops_webhooks_reach_allied_signed_and_fulfillment_requests_become_actions(
-    shop, client, fake_shopify
+    shop, api, fake_shopify
 ) -> None:
     address = f"http://testserver/integrations/shopify/{shop.public_id}/webhooks"
-    shop.remote = client.setup(webhook_address=address)
+    shop.remote = api.setup(webhook_address=address)
     shop.save(update_fields=["remote"])
     fake_shopify.deliver = django_client_delivery(Client())
 
@@ -269,28 +269,28 @@ def test_the_shops_webhooks_reach_allied_signed_and_fulfillment_requests_become_
     )
 
 
-def test_a_429_is_waited_out_as_retry_after_asks(client, fake_shopify) -> None:
+def test_a_429_is_waited_out_as_retry_after_asks(api, fake_shopify) -> None:
     fake_shopify.fail_next(1, status=429, retry_after="1")
 
-    assert client.check() == "Kohsar"
+    assert api.check() == "Kohsar"
     assert fake_shopify.sleeps == [1.0]
 
 
-def test_a_throttled_query_waits_for_the_bucket_to_refill_and_is_sent_again(client, fake_shopify) -> None:
+def test_a_throttled_query_waits_for_the_bucket_to_refill_and_is_sent_again(api, fake_shopify) -> None:
     fake_shopify.set_budget(available=0, restore_rate=50)
 
-    assert client.check() == "Kohsar"
+    assert api.check() == "Kohsar"
 
     assert fake_shopify.throttled == 1
     assert fake_shopify.sleeps == [pytest.approx(1 / 50)]  # `shop { name }` costs 1 point
 
 
-def test_a_query_the_bucket_cannot_pay_for_waits_before_it_is_sent(client, allied, fake_shopify) -> None:
+def test_a_query_the_bucket_cannot_pay_for_waits_before_it_is_sent(api, allied, fake_shopify) -> None:
     fake_shopify.set_budget(available=900, restore_rate=100, maximum=1000)
     since = datetime.now(UTC) - timedelta(hours=1)
 
-    client.orders_updated_since(since, None)  # 852 points: 48 left
-    client.orders_updated_since(since, None)
+    api.orders_updated_since(since, None)  # 852 points: 48 left
+    api.orders_updated_since(since, None)
 
     assert fake_shopify.throttled == 0
     assert fake_shopify.sleeps == [pytest.approx((852 - 48) / 100, abs=0.1)]
