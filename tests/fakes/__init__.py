@@ -1,0 +1,1 @@
+"""Local HTTP fakes of the remote third parties Allied talks to, following their published contracts."""
