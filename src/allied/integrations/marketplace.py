@@ -355,7 +355,9 @@ class MarketplaceClient:
                 f"<Sku><SellerSku>{escape(sku)}</SellerSku><Quantity>{max(0, int(available[sku]))}</Quantity></Sku>"
                 for sku in batch
             )
-            payload = f'<?xml version="1.0" encoding="UTF-8" ?><Request><Product><Skus>{rows}</Skus></Product></Request>'
+            payload = (
+                f'<?xml version="1.0" encoding="UTF-8" ?><Request><Product><Skus>{rows}</Skus></Product></Request>'
+            )
             body = self.exchange("POST", "/product/price_quantity/update", {"payload": payload})
             refused = [str(entry.get("seller_sku")) for entry in body.get("detail") or [] if entry.get("seller_sku")]
             if str(body.get("code")) != "0" and not refused:
