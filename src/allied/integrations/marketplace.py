@@ -83,7 +83,7 @@ def daraz_time(value: Any) -> datetime | None:
     return None
 
 
-def _units(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _units(items: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Daraz answers one item row per unit: the rows still to deliver, as lines with quantities."""
     lines: dict[str, dict[str, Any]] = {}
     for row in items:
@@ -162,7 +162,7 @@ class Marketplace:
             return Ignore(f"Allied does not act on {topic}.")
         order_id = self.store_order_id(topic, payload)
         statuses = {str(row.get("status") or "") for row in payload.get("items") or []}
-        statuses |= set((payload.get("order") or {}).get("statuses") or []) if not statuses else set()
+        statuses = statuses or {str(status) for status in (payload.get("order") or {}).get("statuses") or []}
         if statuses == {CANCELED}:
             return Cancel(order_id)
         live = statuses - {CANCELED}
