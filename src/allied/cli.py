@@ -344,11 +344,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("integrations", help="store connections")
     integrations_sub = p.add_subparsers(dest="integrations_command", required=True)
     p = integrations_sub.add_parser("connect", help="connect a partner's store; prints its id and webhook address")
-    p.add_argument("platform", choices=["shopify", "woocommerce"])
+    p.add_argument("platform", choices=["shopify", "woocommerce", "marketplace"])
     p.add_argument("--org", required=True, help="the partner's short name (slug)")
-    p.add_argument("--store", required=True, help="kohsar.myshopify.com, or the WooCommerce site's https:// address")
+    p.add_argument(
+        "--store",
+        required=True,
+        help="kohsar.myshopify.com, the WooCommerce site's https:// address, or Daraz's API (https://api.daraz.pk/rest)",
+    )
     p.add_argument("--name", default="", help="a name for the connection (default: the store)")
-    for name in ("access_token", "client_secret", "consumer_key", "consumer_secret", "webhook_secret"):
+    for name in (
+        *("access_token", "client_secret", "consumer_key", "consumer_secret", "webhook_secret"),
+        *("app_key", "app_secret", "refresh_token"),
+    ):
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"or ALLIED_CONNECT_{name.upper()}")
     p.set_defaults(func=cmd_integrations_connect)
     p = sub.add_parser("inventory", help="inventory checks")

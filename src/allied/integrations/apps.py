@@ -7,4 +7,4 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Store integrations"
 
     def ready(self) -> None:
-        from allied.integrations import privacy, shopify, woocommerce  # noqa: F401  (declarations, connectors)
+        from allied.integrations import marketplace, privacy, shopify, woocommerce  # noqa: F401  (declarations, connectors)

@@ -83,11 +83,12 @@ class StoreHttp:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        data: Mapping[str, Any] | None = None,
         shares: Iterable[str] = (),
         purpose: str = "order_fulfillment",
         reference: str = "",
     ) -> httpx.Response:
-        """Send, retrying what may be retried. `shares` names the personal data categories the
+        """Send, retrying what may be retried (`data`: a form body). `shares` names the personal data categories the
         request carries: they are written to the sharing register before anything is sent."""
         categories = list(shares)
         if categories:
@@ -102,7 +103,7 @@ class StoreHttp:
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
-                response = self.client.request(method, path, params=params, json=json)
+                response = self.client.request(method, path, params=params, json=json, data=data)
             except httpx.TransportError as error:
                 if last:
                     raise StoreError(f"{self.recipient} could not be reached: {error}") from error
