@@ -278,7 +278,7 @@ def cmd_vault_rotate(args: argparse.Namespace) -> int:
     reports = sealed_values_rotate(check=args.check, batch_size=args.batch_size)
     for report in reports:
         print(report.as_text(check=args.check))
-    unreadable = [f"{report.field} {where}" for report in reports for where in report.unreadable]
+    unreadable = [f"{report.sealed} {where}" for report in reports for where in report.unreadable]
     for where in unreadable:
         print(f"unreadable: {where}", file=sys.stderr)
     rotated = sum(report.rotated for report in reports)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from allied.core.secret_masking import SENSITIVE_NAMES, secrets_mask, secrets_present
@@ -34,7 +35,7 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
     def is_active(self, request: HttpRequest | None) -> bool:
         return True
 
-    def _cleanse_by_name(self, values: MultiValueDict) -> MultiValueDict:
+    def _cleanse_by_name(self, values: Any) -> Any:
         cleansed = values.copy()
         for name in values:
             if SENSITIVE_NAMES.search(name):
@@ -43,7 +44,7 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
                 cleansed.setlist(name, [secrets_mask(str(item)) for item in values.getlist(name)])
         return cleansed
 
-    def get_cleansed_multivaluedict(self, request: HttpRequest, multivaluedict: MultiValueDict) -> MultiValueDict:
+    def get_cleansed_multivaluedict(self, request: HttpRequest, multivaluedict: QueryDict) -> QueryDict:
         return self._cleanse_by_name(super().get_cleansed_multivaluedict(request, multivaluedict))
 
     def get_post_parameters(self, request: HttpRequest | None) -> Any:
@@ -56,7 +57,7 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
         return secrets_mask(cleansed) if isinstance(cleansed, str) else cleansed
 
     def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame: Any) -> Any:
-        cleansed = {}
+        cleansed: dict[str, Any] = {}
         for name, value in super().get_traceback_frame_variables(request, tb_frame):
             if isinstance(name, str) and SENSITIVE_NAMES.search(name):
                 cleansed[name] = self.cleansed_substitute
@@ -82,8 +83,9 @@ class SecretSafeExceptionReporter(ExceptionReporter):
             data["request_insecure_uri"] = secrets_mask(data.get("request_insecure_uri", ""))
         return data
 
-    def get_traceback_html(self) -> str:
-        return secrets_mask(super().get_traceback_html())
+    # The page is already escaped; masking only swaps spans of its text for the mask.
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(secrets_mask(super().get_traceback_html()))  # noqa: S308
 
-    def get_traceback_text(self) -> str:
-        return secrets_mask(super().get_traceback_text())
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(secrets_mask(super().get_traceback_text()))  # noqa: S308

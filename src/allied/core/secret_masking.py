@@ -113,11 +113,12 @@ def secrets_register_configured() -> None:
 
 class SecretMaskingFilter(logging.Filter):
     """For handlers on the standard-library path: the message, its arguments, the exception and
-    stack text of a record are masked before any formatter sees them. Records from structlog carry
-    a dict, which `core.logging`'s processors mask instead."""
+    stack text of a record are masked before any formatter sees them; a record from structlog
+    carries its event dict, whose values are masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, dict):
+        if isinstance(record.msg, dict):  # structlog's event dict, rendered later by a formatter
+            record.msg = secrets_mask_structure(record.msg)
             return True
         try:
             message = record.getMessage()

@@ -135,7 +135,7 @@ def sealed_fields() -> list[SealedField]:
 @checks.register(checks.Tags.models)
 def check_sealed_fields(**kwargs: Any) -> list[checks.CheckMessage]:
     """A registered column that does not exist would be skipped by every rotation."""
-    problems = []
+    problems: list[checks.CheckMessage] = []
     for sealed in sealed_fields():
         try:
             sealed.model._meta.get_field(sealed.field)
@@ -149,14 +149,16 @@ def check_sealed_fields(**kwargs: Any) -> list[checks.CheckMessage]:
 
 @dataclass
 class SealedFieldReport:
-    field: SealedField
+    sealed: SealedField
     rotated: int = 0  # re-sealed under the newest key (or, checking, would be)
     current: int = 0  # already sealed under the newest key
     unreadable: list[str] = field(default_factory=list)  # "pk 7 credentials.client_secret": no key opens it
 
     def as_text(self, *, check: bool) -> str:
         verb = "to rotate" if check else "rotated"
-        return f"{self.field}: {self.rotated} {verb}, {self.current} already current, {len(self.unreadable)} unreadable"
+        return (
+            f"{self.sealed}: {self.rotated} {verb}, {self.current} already current, {len(self.unreadable)} unreadable"
+        )
 
 
 def _reseal_tokens(
