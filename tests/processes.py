@@ -39,8 +39,8 @@ def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
     )
 
 
-def run_allied(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run the `allied` command to completion against the test database."""
+def run_allied(*args: str, timeout: float = 180, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the `allied` command to completion against the test database (`env`: more variables)."""
     return subprocess.run(
         [sys.executable, "-m", "allied.cli", *args],
         cwd=REPO,
@@ -53,6 +53,7 @@ def run_allied(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[
             "PYTHONPATH": str(REPO),
             "PATH": "/usr/bin:/bin",
             "ALLIED_DEBUG": "1",
+            **env,
         },
     )
 

@@ -270,6 +270,32 @@ def cmd_integrations_connect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_vault_rotate(args: argparse.Namespace) -> int:
+    """Re-seal every stored secret under the newest vault key; exit 1 if any cannot be opened."""
+    _setup_django()
+    from allied.core.vault import sealed_values_rotate
+
+    reports = sealed_values_rotate(check=args.check, batch_size=args.batch_size)
+    for report in reports:
+        print(report.as_text(check=args.check))
+    unreadable = [f"{report.sealed} {where}" for report in reports for where in report.unreadable]
+    for where in unreadable:
+        print(f"unreadable: {where}", file=sys.stderr)
+    rotated = sum(report.rotated for report in reports)
+    if args.check:
+        print(f"{rotated} sealed value(s) are not under the newest key yet; nothing was changed.")
+    else:
+        print(f"{rotated} sealed value(s) re-sealed under the newest key.")
+    if unreadable:
+        print(
+            f"error: {len(unreadable)} sealed value(s) no configured key opens; they were left as they were. "
+            "Put the key they were sealed with back into ALLIED_VAULT_KEYS (after the newest) and run again.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def cmd_inventory_verify(args: argparse.Namespace) -> int:
     """Prove the stock ledger and the balances agree; exit 1 and list the differences if not."""
     _setup_django()
@@ -358,6 +384,15 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"or ALLIED_CONNECT_{name.upper()}")
     p.set_defaults(func=cmd_integrations_connect)
+    p = sub.add_parser("vault", help="the vault of stored secrets")
+    vault_sub = p.add_subparsers(dest="vault_command", required=True)
+    p = vault_sub.add_parser(
+        "rotate",
+        help="re-seal every stored secret under the newest key (the first of ALLIED_VAULT_KEYS); prints counts",
+    )
+    p.add_argument("--check", action="store_true", help="only count what is not under the newest key yet")
+    p.add_argument("--batch-size", type=int, default=200, help="rows read at a time")
+    p.set_defaults(func=cmd_vault_rotate)
     p = sub.add_parser("inventory", help="inventory checks")
     inventory_sub = p.add_subparsers(dest="inventory_command", required=True)
     p = inventory_sub.add_parser("verify", help="prove the stock ledger and the balances agree")

@@ -294,6 +294,10 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Error reports (the DEBUG page, mails to admins) and log lines never show a secret's plaintext.
+DEFAULT_EXCEPTION_REPORTER = "allied.core.error_reports.SecretSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "allied.core.error_reports.SecretSafeExceptionReporterFilter"
+
 # Logging: JSON lines in production, readable lines in development, secrets redacted in both.
 LOG_LEVEL = os.environ.get("ALLIED_LOG_LEVEL", "INFO")
 LOGGING = {
@@ -305,7 +309,8 @@ LOGGING = {
             "json": env_bool("ALLIED_LOG_JSON", not DEBUG),
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "filters": {"secrets": {"()": "allied.core.secret_masking.SecretMaskingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["secrets"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},

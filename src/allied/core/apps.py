@@ -17,7 +17,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from allied.core import privacy, tasks
+        from allied.core.logging import configure_structlog
+        from allied.core.secret_masking import secrets_register_configured
+        from allied.core.vault import TEXT, sealed_fields_register
 
         tasks.connect_retry_handler()
         post_migrate.connect(_sync_subscriptions, sender=self, dispatch_uid="allied.core.outbox.sync")
         privacy.register_core_models()
+        sealed_fields_register("core.Subscription", secret=TEXT)  # a webhook endpoint's signing secret
+        secrets_register_configured()
+        configure_structlog()

@@ -1,8 +1,9 @@
 """The only place core's rows are locked."""
 
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Model, OuterRef
 
 from allied.core.models import DeliveryStatus, EventDelivery
 
@@ -24,3 +25,9 @@ def deliveries_due_for_update(*, now: datetime) -> EventDelivery | None:
         .select_for_update(skip_locked=True, of=("self",))
         .first()
     )
+
+
+def sealed_row_for_update(model: type[Model], *, pk: Any, field: str) -> Model | None:
+    """Lock one row holding a sealed column while `allied vault rotate` re-seals it, so a write of
+    a new secret in the meantime is neither lost nor overwritten with the old one."""
+    return model._default_manager.select_for_update(of=("self",)).filter(pk=pk).only("pk", field).first()

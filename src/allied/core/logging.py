@@ -1,5 +1,8 @@
-"""Structured logging: every line carries the request id; secrets are redacted before rendering."""
+"""Structured logging: every line carries the request id; secrets are redacted before rendering,
+by their names and patterns here, and by their values (every secret this process has sealed or
+opened, `core.secret_masking`)."""
 
+import logging
 import re
 from collections.abc import MutableMapping
 from typing import Any
@@ -7,6 +10,7 @@ from typing import Any
 import structlog
 
 from allied.core.context import request_context
+from allied.core.secret_masking import secrets_mask, secrets_mask_structure
 
 SECRET_KEY_NAMES = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|cookie|session|vault", re.I)
 SECRET_VALUES = [
@@ -34,6 +38,15 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
     return event_dict
 
 
+def mask_known_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The plaintext of any secret the process holds, wherever it is in the line (the message,
+    a value, the exception text), is masked."""
+    for key, value in list(event_dict.items()):
+        if not key.startswith("_"):
+            event_dict[key] = secrets_mask_structure(value)
+    return event_dict
+
+
 def add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """From the request being served, or from the request Django attaches to its own log records."""
     request = event_dict.pop("request", None)
@@ -53,6 +66,7 @@ class StructuredFormatter(structlog.stdlib.ProcessorFormatter):
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
                 redact_secrets,
+                mask_known_secrets,
                 renderer,
             ],
             foreign_pre_chain=[
@@ -64,3 +78,27 @@ class StructuredFormatter(structlog.stdlib.ProcessorFormatter):
             ],
             **kwargs,
         )
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Once more over the rendered line: a secret inside a value the processors did not walk
+        # (an object's repr) is caught in its rendered spelling.
+        return secrets_mask(super().format(record))
+
+
+def configure_structlog() -> None:
+    """Lines logged with `structlog.get_logger()` go through the standard-library handlers of
+    `settings.LOGGING` (and so through the same redaction) instead of straight to stdout."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.filter_by_level,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            add_request_id,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

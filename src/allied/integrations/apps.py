@@ -7,4 +7,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Store integrations"
 
     def ready(self) -> None:
+        from allied.core.vault import JSON_VALUES, TEXT, sealed_fields_register
         from allied.integrations import marketplace, privacy, shopify, woocommerce  # noqa: F401  (declarations, connectors)
+
+        sealed_fields_register("integrations.Connection", credentials=JSON_VALUES, previous_webhook_secret=TEXT)
