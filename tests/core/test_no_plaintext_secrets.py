@@ -24,7 +24,6 @@ from allied.core.logging import StructuredFormatter
 from allied.core.outbox import outbox_relay, webhook_subscription_create
 from allied.core.secret_masking import SecretMaskingFilter
 from allied.integrations.models import Connection
-from allied.integrations.services.connections import connection_secret
 from allied.urls import urlpatterns as allied_urlpatterns
 from tests.catalog.factories import ProductFactory
 from tests.conftest import enable_totp
@@ -46,7 +45,7 @@ logger = logging.getLogger("allied.tests.secrets")
 def failing_view(request: HttpRequest) -> HttpResponse:
     """A view that, like a careless connector, logs a store's secret and fails with it in hand."""
     connection = Connection.objects.get(kind="shopify")
-    store_secret = connection_secret(connection, "client_secret")
+    store_secret = connection.credential("client_secret")
     value = f"signed with {store_secret}"
     logger.warning("the store refused %s", value)
     structlog.get_logger("allied.tests.secrets").error("store call failed", detail=value, hint=store_secret)

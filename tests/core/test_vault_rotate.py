@@ -12,13 +12,8 @@ from allied.accounts.policy import Actor
 from allied.core.models import Subscription
 from allied.core.outbox import WEBHOOK_SECRET_PURPOSE, webhook_subscription_create
 from allied.core.vault import vault_decrypt, vault_encrypt
-from allied.integrations.models import Connection, ConnectionKind
-from allied.integrations.services.connections import (
-    connection_create,
-    connection_rotate_webhook_secret,
-    connection_secret,
-    credential_purpose,
-)
+from allied.integrations.models import Connection, ConnectionKind, credential_purpose
+from allied.integrations.services.connections import connection_create, connection_rotate_webhook_secret
 from tests.conftest import current_totp_code, enable_totp
 from tests.processes import run_allied
 
@@ -67,8 +62,8 @@ def test_rotation_reseals_every_stored_secret_under_the_new_key_and_the_old_key_
     ]
     with override_settings(VAULT_KEYS=[K2]):
         connection = Connection.objects.get()
-        assert connection_secret(connection, "access_token") == "shpat_rotate_token_0001"
-        assert connection_secret(connection, "client_secret") == "shpss_rotate_second_0003"
+        assert connection.credential("access_token") == "shpat_rotate_token_0001"
+        assert connection.credential("client_secret") == "shpss_rotate_second_0003"
         purpose = credential_purpose(connection.kind, "client_secret")
         assert vault_decrypt(connection.previous_webhook_secret, purpose=purpose) == "shpss_rotate_first_0002"
         subscription = Subscription.objects.get(kind=Subscription.Kind.WEBHOOK)
