@@ -13,10 +13,11 @@ class ConnectionForm(forms.Form):
     store_url = forms.CharField(
         label="Store address",
         max_length=300,
-        help_text="kohsar.myshopify.com, or your WooCommerce site's https:// address.",
+        help_text="kohsar.myshopify.com, your WooCommerce site's https:// address, or the marketplace's API "
+        "address (https://api.daraz.pk/rest).",
     )
     access_token = forms.CharField(
-        label="Shopify Admin API access token",
+        label="Shopify Admin API or marketplace seller access token",
         required=False,
         widget=SECRET_INPUT,
     )
@@ -24,3 +25,6 @@ class ConnectionForm(forms.Form):
     consumer_key = forms.CharField(label="WooCommerce consumer key", required=False, widget=SECRET_INPUT)
     consumer_secret = forms.CharField(label="WooCommerce consumer secret", required=False, widget=SECRET_INPUT)
     webhook_secret = forms.CharField(label="WooCommerce webhook secret", required=False, widget=SECRET_INPUT)
+    app_key = forms.CharField(label="Marketplace app key", required=False, widget=SECRET_INPUT)
+    app_secret = forms.CharField(label="Marketplace app secret", required=False, widget=SECRET_INPUT)
+    refresh_token = forms.CharField(label="Marketplace refresh token", required=False, widget=SECRET_INPUT)

@@ -1,5 +1,7 @@
-"""Processing the inbox: one task per kept delivery, retried with backoff."""
+"""Background work of integrations: the inbox processed, stores reconciled, fulfillment requests
+answered and shipments confirmed; each retried with backoff."""
 
+from crontask import cron
 from django.db import transaction
 from django.tasks import task
 
@@ -18,3 +20,42 @@ def process_inbox_message(message_id: int) -> str:
         with transaction.atomic(durable=True):
             inbox.inbox_message_fail(message_id=message_id, reason=f"{type(error).__name__}: {error}")
         raise
+
+
+@retrying(max_attempts=6, base_delay=30, max_delay=900)
+@task
+def poll_connection(connection_id: int) -> dict[str, int]:
+    """Reconcile one store: what it changed since the checkpoint goes through the inbox."""
+    from allied.integrations.services.sync import connection_poll
+
+    result = connection_poll(connection_id=connection_id)
+    return {"fetched": result.fetched, "kept": result.kept}
+
+
+@cron("*/5 * * * *")
+@task
+def poll_stores() -> int:
+    """Every store is reconciled at least every ALLIED_STORE_POLL_MINUTES, so a webhook the store
+    never sent (WooCommerce does not retry) is caught within a quarter of an hour."""
+    from allied.integrations.services.sync import connections_due_for_poll
+
+    due = connections_due_for_poll()
+    for connection_id in due:
+        poll_connection.enqueue(connection_id)
+    return len(due)
+
+
+@retrying(max_attempts=8, base_delay=30, max_delay=1800)
+@task
+def answer_fulfillment_request(message_id: int) -> str:
+    from allied.integrations.services.sync import fulfillment_request_answer
+
+    return fulfillment_request_answer(message_id=message_id)
+
+
+@retrying(max_attempts=10, base_delay=30, max_delay=3600)
+@task
+def confirm_shipment(connection_id: int, order_id: int) -> None:
+    from allied.integrations.services.sync import shipment_confirm
+
+    shipment_confirm(connection_id=connection_id, order_id=order_id)

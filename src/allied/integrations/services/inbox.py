@@ -8,7 +8,7 @@ from django.utils import timezone
 from allied.accounts.policy import Actor
 from allied.core.errors import Conflict, ValidationFailed
 from allied.integrations import tasks
-from allied.integrations.connectors import Cancel, Ignore, MappingFailed, TakeIn, connector_for
+from allied.integrations.connectors import Cancel, FulfillmentRequest, Ignore, MappingFailed, TakeIn, connector_for
 from allied.integrations.models import Connection, InboxMessage, InboxStatus
 from allied.integrations.services.connections import require_manage
 from allied.orders.models import Order, OrderStatus
@@ -20,12 +20,14 @@ from allied.orders.services.lifecycle import order_cancel
 def inbox_receive(*, connection: Connection, topic: str, delivery_key: str, body: bytes) -> InboxMessage | None:
     """Keep an authentic delivery as it came and queue its processing, in one transaction; a
     delivery already kept (the store sent it again) is dropped: returns None."""
-    store_order_id, malformed = "", ""
+    store_order_id, malformed, updated_at = "", "", None
     try:
         payload = json.loads(body)
         if not isinstance(payload, dict):
             raise ValueError("not a JSON object")
-        store_order_id = connector_for(connection.kind).store_order_id(topic, payload)
+        connector = connector_for(connection.kind)
+        store_order_id = connector.store_order_id(topic, payload)
+        updated_at = connector.updated_at(payload)
     except ValueError as error:  # UnicodeDecodeError included
         malformed = f"The body is not a JSON object: {error}."
     try:
@@ -36,6 +38,7 @@ def inbox_receive(*, connection: Connection, topic: str, delivery_key: str, body
                 topic=topic[:100],
                 delivery_key=delivery_key[:200],
                 store_order_id=store_order_id[:64],
+                store_updated_at=updated_at,
                 body=body.decode("utf-8", errors="replace"),
                 status=InboxStatus.REJECTED if malformed else InboxStatus.PENDING,
                 reason=malformed,
@@ -59,6 +62,22 @@ def _cancelled_in_store(message: InboxMessage, store_order_id: str) -> bool:
     cancels = InboxMessage.objects.filter(connection_id=message.connection_id, store_order_id=store_order_id)
     cancels = cancels.exclude(pk=message.pk).filter(reason__startswith="Cancelled in the store")
     return cancels.exists()
+
+
+def _superseded(message: InboxMessage) -> bool:
+    """Stores deliver out of order: a state older than one already applied never overwrites it."""
+    if not message.store_order_id or message.store_updated_at is None:
+        return False
+    return (
+        InboxMessage.objects.filter(
+            connection_id=message.connection_id,
+            store_order_id=message.store_order_id,
+            status=InboxStatus.PROCESSED,
+            store_updated_at__gt=message.store_updated_at,
+        )
+        .exclude(pk=message.pk)
+        .exists()
+    )
 
 
 @transaction.atomic(savepoint=False)
@@ -86,6 +105,11 @@ def inbox_message_process(*, message_id: int) -> str:
         return _finish(message, InboxStatus.REJECTED, f"The store's order cannot be read: {error}")
     if isinstance(action, Ignore):
         return _finish(message, InboxStatus.IGNORED, action.reason)
+    if isinstance(action, FulfillmentRequest):
+        tasks.answer_fulfillment_request.enqueue(message.pk)
+        return _finish(message, InboxStatus.PROCESSED, "Answer queued.")
+    if _superseded(message):
+        return _finish(message, InboxStatus.IGNORED, "A newer state of this order was already applied.")
     if isinstance(action, Cancel):
         order = Order.objects.filter(
             organization_id=connection.organization_id, channel=connection.kind, external_id=action.store_order_id

@@ -56,8 +56,10 @@ def store_webhook(request: HttpRequest, kind: str, public_id: str) -> HttpRespon
         return _problem(404, "not_found", "No such connection.")
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         return _problem(413, "too_large", "The body is larger than Allied takes.")
-    body = request.body
     connector = connector_for(kind)
+    if not connector.webhook_secret:
+        return _problem(404, "not_found", "This connection takes no webhooks: Allied fetches its orders.")
+    body = request.body
     if connector.is_ping(body, request.headers):
         return HttpResponse(status=200)
     if not connector.signature_valid(body, request.headers, webhook_secrets(connection)):
