@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 from allied.orders.services.intake import LineInput, OrderInput
 
@@ -81,24 +82,19 @@ class StoreClient(Protocol):
 
     def check(self) -> str:
         """Prove the credentials work; returns the store's name."""
-        ...
 
     def setup(self, *, webhook_address: str) -> dict[str, Any]:
         """Subscribe the webhooks Allied needs (and on Shopify register Allied as a fulfillment
         service); idempotent. Returns what the store assigned (ids) to keep on the connection."""
-        ...
 
     def orders_updated_since(self, since: datetime, cursor: str | None) -> OrderPage:
         """Orders changed at or after `since`, oldest change first, one page at a time."""
-        ...
 
     def shipment_confirm(self, shipment: Shipment) -> None:
         """Tell the store the order left with a carrier (tracking number, company, link)."""
-        ...
 
     def stock_set(self, available: Mapping[str, int]) -> list[str]:
         """Set the sellable quantity of each SKU; returns the SKUs the store does not have."""
-        ...
 
     def close(self) -> None: ...
 
@@ -124,7 +120,6 @@ class Connector(Protocol):
     def updated_at(self, payload: Mapping[str, Any]) -> datetime | None:
         """When the store last changed the order this payload is about (an older state never
         overwrites a newer one)."""
-        ...
 
     def client(self, connection: Any) -> StoreClient: ...
 
@@ -166,6 +161,32 @@ def store_lines(items: list[Mapping[str, Any]], *, title: str) -> list[LineInput
             )
         )
     return lines
+
+
+# Query parameters that carry personal data when a carrier puts them in a tracking link.
+TRACKING_LINK_PERSONAL = {
+    "name": "user.name",
+    "phone": "user.contact.phone_number",
+    "mobile": "user.contact.phone_number",
+    "email": "user.contact.email",
+    "address": "user.contact.address.street",
+    "city": "user.contact.address.city",
+    "postcode": "user.contact.address.postal_code",
+    "zip": "user.contact.address.postal_code",
+    "lat": "user.location.precise",
+    "lng": "user.location.precise",
+}
+
+
+def tracking_link_shares(url: str) -> list[str]:
+    """The personal data a tracking link carries in its query (some carriers put the recipient's
+    phone or postcode there); a link with only the tracking number carries none."""
+    categories = set()
+    for key, value in parse_qsl(urlsplit(url).query):
+        for part in key.lower().replace("-", "_").split("_"):
+            if value and part in TRACKING_LINK_PERSONAL:
+                categories.add(TRACKING_LINK_PERSONAL[part])
+    return sorted(categories)
 
 
 _connectors: dict[str, Connector] = {}

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from allied.core.address import Address
 from allied.integrations.connectors import (
@@ -24,6 +23,7 @@ from allied.integrations.connectors import (
     hmac_sha256_base64_matches,
     store_amount,
     store_lines,
+    tracking_link_shares,
 )
 from allied.integrations.http import StoreError, StoreHttp
 from allied.orders.models import Channel, PaymentMethod
@@ -122,19 +122,6 @@ LINES_PER_ORDER = 25
 SKUS_PER_LOOKUP = 50
 QUANTITIES_PER_SET = 250
 THROTTLED_RETRIES = 5
-# A tracking link's query parameter that carries the recipient's data, and what it is.
-TRACKING_LINK_PERSONAL = {
-    "name": "user.name",
-    "phone": "user.contact.phone_number",
-    "mobile": "user.contact.phone_number",
-    "email": "user.contact.email",
-    "address": "user.contact.address.street",
-    "city": "user.contact.address.city",
-    "postcode": "user.contact.address.postal_code",
-    "zip": "user.contact.address.postal_code",
-    "lat": "user.location.precise",
-    "lng": "user.location.precise",
-}
 
 USER_ERRORS = "userErrors { field message }"
 MONEY = "shopMoney { amount currencyCode }"
@@ -281,17 +268,6 @@ def rest_order(node: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> dict[
             for line in lines
         ],
     }
-
-
-def tracking_link_shares(url: str) -> list[str]:
-    """The personal data a tracking link carries in its query (some carriers put the recipient's
-    phone or postcode there); a link with only the tracking number carries none."""
-    categories = set()
-    for key, value in parse_qsl(urlsplit(url).query):
-        for part in key.lower().replace("-", "_").split("_"):
-            if value and part in TRACKING_LINK_PERSONAL:
-                categories.add(TRACKING_LINK_PERSONAL[part])
-    return sorted(categories)
 
 
 def _batches[T](items: list[T], size: int) -> Iterable[list[T]]:

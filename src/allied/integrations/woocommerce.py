@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from allied.core.address import Address
 from allied.integrations.connectors import (
@@ -23,6 +23,7 @@ from allied.integrations.connectors import (
     hmac_sha256_base64_matches,
     store_amount,
     store_lines,
+    tracking_link_shares,
 )
 from allied.integrations.http import StoreError, StoreHttp
 from allied.orders.models import Channel, PaymentMethod
@@ -69,19 +70,6 @@ WEBHOOK_TOPICS = ("order.created", "order.updated", "order.deleted")
 PAGE_SIZE = 100  # the most a collection answers per page
 BATCH_SIZE = 100  # the most a batch endpoint takes (WooCommerce answers 413 beyond)
 SKUS_PER_QUERY = 50  # `sku=` takes a comma-separated list; kept well inside a URL's length
-# Query parameters that carry personal data when a carrier puts them in a tracking link.
-TRACKING_LINK_PERSONAL = {
-    "name": "user.name",
-    "phone": "user.contact.phone_number",
-    "mobile": "user.contact.phone_number",
-    "email": "user.contact.email",
-    "address": "user.contact.address.street",
-    "city": "user.contact.address.city",
-    "postcode": "user.contact.address.postal_code",
-    "zip": "user.contact.address.postal_code",
-    "lat": "user.location.precise",
-    "lng": "user.location.precise",
-}
 
 
 def gmt(value: Any) -> datetime | None:
@@ -97,17 +85,6 @@ def gmt(value: Any) -> datetime | None:
 
 def tracking_note(shipment: Shipment) -> str:
     return f"Shipped with {shipment.company}, tracking {shipment.tracking_number}: {shipment.url}"
-
-
-def tracking_link_shares(url: str) -> list[str]:
-    """The personal data a tracking link carries in its query (some carriers put the recipient's
-    phone or postcode there); a link with only the tracking number carries none."""
-    categories = set()
-    for key, value in parse_qsl(urlsplit(url).query):
-        for part in key.lower().replace("-", "_").split("_"):
-            if value and part in TRACKING_LINK_PERSONAL:
-                categories.add(TRACKING_LINK_PERSONAL[part])
-    return sorted(categories)
 
 
 def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
