@@ -178,6 +178,9 @@ ALLIED_OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("ALLIED_OUTBOX_RETRY_BAS
 ALLIED_OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("ALLIED_OUTBOX_RETRY_MAX_SECONDS", "3600"))
 ALLIED_OUTBOX_HTTP_TIMEOUT_SECONDS = float(os.environ.get("ALLIED_OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
 ALLIED_OUTBOX_RETENTION_DAYS = int(os.environ.get("ALLIED_OUTBOX_RETENTION_DAYS", "30"))
+# Partners' webhook endpoints must be https://; plain http to this machine (127.0.0.1, localhost)
+# only where this is on (development and tests, by default).
+ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP = env_bool("ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP", DEBUG)
 
 # Accounts ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -9,7 +9,8 @@ from allied.core.models import DeliveryStatus, EventDelivery
 
 def deliveries_due_for_update(*, now: datetime) -> EventDelivery | None:
     """Claim the oldest due delivery that no other relay holds and that no earlier pending
-    delivery of the same subscriber and aggregate precedes (per-aggregate order)."""
+    delivery of the same subscriber and aggregate precedes (per-aggregate order). A paused or
+    disabled endpoint's deliveries wait until it is active again."""
     earlier_pending = EventDelivery.objects.filter(
         subscription_id=OuterRef("subscription_id"),
         aggregate_key=OuterRef("aggregate_key"),
@@ -17,7 +18,9 @@ def deliveries_due_for_update(*, now: datetime) -> EventDelivery | None:
         event_id__lt=OuterRef("event_id"),
     )
     return (
-        EventDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        EventDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now, subscription__is_active=True
+        )
         .exclude(Exists(earlier_pending))
         .select_related("event", "subscription")
         .order_by("event_id", "id")
