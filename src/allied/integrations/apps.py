@@ -8,3 +8,4 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from allied.integrations import privacy, shopify, woocommerce  # noqa: F401  (declarations, connectors)
+        from allied.integrations.services import subscriptions  # noqa: F401  (its outbox consumer)

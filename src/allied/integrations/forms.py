@@ -1,5 +1,8 @@
+from typing import Any
+
 from django import forms
 
+from allied.core.event_types import subscribable_topics
 from allied.integrations.models import ConnectionKind
 
 SECRET_INPUT = forms.PasswordInput(attrs={"autocomplete": "off"})
@@ -24,3 +27,21 @@ class ConnectionForm(forms.Form):
     consumer_key = forms.CharField(label="WooCommerce consumer key", required=False, widget=SECRET_INPUT)
     consumer_secret = forms.CharField(label="WooCommerce consumer secret", required=False, widget=SECRET_INPUT)
     webhook_secret = forms.CharField(label="WooCommerce webhook secret", required=False, widget=SECRET_INPUT)
+
+
+class SubscriptionForm(forms.Form):
+    """A partner's webhook endpoint: where, and which events (a family covers its future types)."""
+
+    description = forms.CharField(max_length=100, required=False, help_text="For you: e.g. “Our ERP”.")
+    url = forms.CharField(
+        label="Endpoint address", max_length=500, help_text="The https:// address Allied sends the events to."
+    )
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A family (order.*) also covers event types Allied adds to it later.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["event_types"].choices = [(name, name) for name in subscribable_topics()]
