@@ -17,9 +17,9 @@ from allied.accounts.roles import Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.catalog.models import Product
+from allied.core.models import EventDelivery, Subscription
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
 from allied.integrations.models import Connection
-from allied.core.models import EventDelivery, Subscription
 from allied.integrations.services.connections import connection_create
 from allied.integrations.services.subscriptions import subscription_create, subscription_send_test
 from allied.inventory.models import CycleCount, InboundShipment

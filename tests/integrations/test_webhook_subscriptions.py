@@ -57,7 +57,8 @@ def test_an_order_event_reaches_the_endpoint_signed_and_the_log_shows_it(
     created = create(hooks, endpoint.url, ["order.*"], description="Our ERP")
     assert created.status_code == 201, created.content
     secret = created.json()["secret"]
-    assert secret.startswith("whsec_") and created.json()["secret_hint"] == secret[-4:]
+    assert secret.startswith("whsec_")
+    assert created.json()["secret_hint"] == secret[-4:]
     stock_in(ProductFactory(organization=partner_a, sku="TEE"), 5)
     orders = api_client_for(partner_a, scopes=["orders:write"])
     assert orders.post("/api/v1/orders", order_body(), content_type="application/json").status_code == 201
@@ -132,7 +133,8 @@ def test_a_failing_endpoint_is_retried_for_a_day_then_failed_disabled_and_its_ow
     message = mail.outbox[0]
     assert message.to == [owner.user.email]
     assert endpoint.url in message.subject
-    assert f"/portal/webhooks/{webhook_id}/" in message.body and "Re-enable" in message.body
+    assert f"/portal/webhooks/{webhook_id}/" in message.body
+    assert "Re-enable" in message.body
     assert AuditEntry.objects.filter(action="webhook.disabled", object_id=str(webhook_id)).exists()
 
     # Disabled: new events are not owed to it; re-enabled and replayed, the failed one arrives.
@@ -177,7 +179,9 @@ def test_a_replayed_delivery_and_a_test_event_are_sent_and_logged(hooks, endpoin
     relay()
 
     assert tested.status_code == 202
-    log = {item["event_type"]: item for item in hooks.get(f"/api/v1/webhooks/{created['id']}/deliveries").json()["items"]}
+    log = {
+        item["event_type"]: item for item in hooks.get(f"/api/v1/webhooks/{created['id']}/deliveries").json()["items"]
+    }
     assert log["product.updated"]["status"] == "delivered"
     assert [a["status_code"] for a in log["product.updated"]["attempts"]] == [410, 200]
     assert log["webhook.test"]["status"] == "delivered"
@@ -192,7 +196,8 @@ def test_after_a_rotation_both_secrets_sign_for_a_day(hooks, endpoint, partner_a
     rotated = act(hooks, f"/api/v1/webhooks/{created['id']}/rotate-secret")
     assert rotated.status_code == 200
     new = rotated.json()["secret"]
-    assert new != created["secret"] and rotated.json()["secret_hint"] == new[-4:]
+    assert new != created["secret"]
+    assert rotated.json()["secret_hint"] == new[-4:]
 
     assert act(hooks, f"/api/v1/webhooks/{created['id']}/test").status_code == 202
     relay()
@@ -269,9 +274,7 @@ def test_a_partner_cannot_see_or_touch_another_partners_endpoints(
     )
     with transaction.atomic():
         product = ProductFactory(organization=partner_b)
-        domain_event_record(
-            type=PRODUCT_UPDATED, organization=partner_b, aggregate=product, payload=_payload(product)
-        )
+        domain_event_record(type=PRODUCT_UPDATED, organization=partner_b, aggregate=product, payload=_payload(product))
     mine = create(hooks, endpoint.url, ["product.*"]).json()["id"]
 
     assert [item["id"] for item in hooks.get("/api/v1/webhooks").json()] == [mine]

@@ -132,9 +132,7 @@ def family_of(name: str) -> str:
 
 def subscribable_topics() -> list[str]:
     """What a partner's endpoint may subscribe to: each family as `<family>.*`, then each type."""
-    return [f"{family}.*" for family in FAMILIES] + sorted(
-        name for name in CATALOGUE if family_of(name) in FAMILIES
-    )
+    return [f"{family}.*" for family in FAMILIES] + sorted(name for name in CATALOGUE if family_of(name) in FAMILIES)
 
 
 def topic_covers(topic: str, event_type: str) -> bool:

@@ -160,12 +160,15 @@ def webhook_subscription_secret_set(*, subscription: Subscription, secret: str, 
 @transaction.atomic(savepoint=False)
 def webhook_test_send(*, subscription: Subscription) -> EventDelivery:
     """A `webhook.test` event owed to this endpoint alone, delivered, signed and logged like any other."""
+    organization = subscription.organization
+    if organization is None:
+        raise ValueError("Test events go to a partner's endpoint; this subscription has no organization.")
     payload = {"subscription_id": subscription.pk, "message": "A test event from Allied."}
     WEBHOOK_TEST.validate(payload)
     event = DomainEvent.objects.create(
         type=WEBHOOK_TEST.name,
         version=WEBHOOK_TEST.version,
-        organization_id=subscription.organization_id,
+        organization=organization,
         aggregate_type=Subscription._meta.label_lower,
         aggregate_id=str(subscription.pk),
         payload=payload,
@@ -219,7 +222,8 @@ def _signatures(subscription: Subscription, event_id: str, now: datetime, payloa
     if subscription.previous_secret and subscription.previous_secret_until and subscription.previous_secret_until > now:
         secrets.append(subscription.previous_secret)
     return " ".join(
-        Webhook(vault_decrypt(sealed, purpose=WEBHOOK_SECRET_PURPOSE)).sign(event_id, now, payload) for sealed in secrets
+        Webhook(vault_decrypt(sealed, purpose=WEBHOOK_SECRET_PURPOSE)).sign(event_id, now, payload)
+        for sealed in secrets
     )
 
 

@@ -1,5 +1,3 @@
-from typing import Any
-
 from django import forms
 
 from allied.core.event_types import subscribable_topics
@@ -29,6 +27,10 @@ class ConnectionForm(forms.Form):
     webhook_secret = forms.CharField(label="WooCommerce webhook secret", required=False, widget=SECRET_INPUT)
 
 
+def _topic_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in subscribable_topics()]
+
+
 class SubscriptionForm(forms.Form):
     """A partner's webhook endpoint: where, and which events (a family covers its future types)."""
 
@@ -38,10 +40,7 @@ class SubscriptionForm(forms.Form):
     )
     event_types = forms.MultipleChoiceField(
         label="Events",
+        choices=_topic_choices,
         widget=forms.CheckboxSelectMultiple,
         help_text="A family (order.*) also covers event types Allied adds to it later.",
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["event_types"].choices = [(name, name) for name in subscribable_topics()]

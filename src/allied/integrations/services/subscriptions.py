@@ -242,9 +242,7 @@ def subscription_send_test(*, subscription: Subscription, actor: Actor) -> Event
     if not subscription.is_active:
         raise Conflict("The endpoint is not active: resume it first.")
     delivery = outbox.webhook_test_send(subscription=subscription)
-    audit_record(
-        action="webhook.test_sent", actor=actor, organization=subscription.organization, target=subscription
-    )
+    audit_record(action="webhook.test_sent", actor=actor, organization=subscription.organization, target=subscription)
     return delivery
 
 
