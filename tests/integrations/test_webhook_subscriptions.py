@@ -1,6 +1,11 @@
 """Partners' apps subscribe to Allied's events through /api/v1/webhooks and receive them, signed,
 at their own endpoint (here a real HTTP server on 127.0.0.1)."""
 
+import base64
+import hashlib
+import hmac
+import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -297,3 +302,20 @@ def test_a_key_without_the_scope_is_refused(partner_a, api_client_for) -> None:
 
     assert client.get("/api/v1/webhooks").status_code == 403
     assert create(client, "https://hooks.example.com/", ["order.*"]).status_code == 403
+
+
+def test_the_hand_rolled_check_in_the_docs_verifies_a_delivery(hooks, endpoint) -> None:
+    """docs/api.md: HMAC-SHA256 over `id.timestamp.body`, keyed with the base64 after `whsec_`."""
+    created = create(hooks, endpoint.url, ["order.*"]).json()
+    act(hooks, f"/api/v1/webhooks/{created['id']}/test")
+    relay()
+    headers, body = endpoint.received[0]
+
+    key = base64.b64decode(created["secret"].removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+    offered = [part.split(",", 1)[1] for part in headers["webhook-signature"].split() if part.startswith("v1,")]
+    assert any(hmac.compare_digest(expected, signature) for signature in offered)
+    assert abs(time.time() - int(headers["webhook-timestamp"])) < 300
+    assert json.loads(body)["id"] == headers["webhook-id"]
