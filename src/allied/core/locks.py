@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef
 
-from allied.core.models import DeliveryStatus, EventDelivery
+from allied.core.models import DeliveryStatus, EventDelivery, Subscription
 
 
 def deliveries_due_for_update(*, now: datetime) -> EventDelivery | None:
@@ -27,3 +27,8 @@ def deliveries_due_for_update(*, now: datetime) -> EventDelivery | None:
         .select_for_update(skip_locked=True, of=("self",))
         .first()
     )
+
+
+def subscription_for_update(subscription_id: int) -> Subscription:
+    """A partner's endpoint, locked (its organization read along, not locked)."""
+    return Subscription.objects.select_related("organization").select_for_update(of=("self",)).get(pk=subscription_id)

@@ -21,6 +21,7 @@ from allied.core import outbox
 from allied.core.audit import audit_record
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from allied.core.event_types import WEBHOOK_DISABLED, subscribable_topics
+from allied.core.locks import subscription_for_update
 from allied.core.models import DeliveryStatus, DomainEvent, EventDelivery, Subscription
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -96,7 +97,7 @@ def _new_secret() -> str:
 
 
 def _locked(subscription: Subscription) -> Subscription:
-    locked = Subscription.objects.select_for_update().select_related("organization").get(pk=subscription.pk)
+    locked = subscription_for_update(subscription.pk)
     if locked.deleted_at is not None:
         raise NotFound("No such webhook endpoint.")
     return locked
