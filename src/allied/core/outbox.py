@@ -282,8 +282,8 @@ def _disable_if_failing(subscription: Subscription, *, now: datetime, error: str
     update lets one relay alone disable it and record the event."""
     since = now - DISABLE_AFTER
     reason = (
-        f"No delivery succeeded since {subscription.failing_since:%Y-%m-%d %H:%M} UTC; a delivery was given up "
-        f"after every retry. The last error: {error}"
+        f"No delivery succeeded since {subscription.failing_since:%Y-%m-%d %H:%M} UTC, and a delivery has now "
+        f"failed for good. The last error: {error}"
     )
     disabled = Subscription.objects.filter(
         pk=subscription.pk, is_active=True, failing_since__lte=since, disabled_at__isnull=True
