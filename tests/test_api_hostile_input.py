@@ -14,6 +14,7 @@ from django.test import Client
 
 from allied.api import api
 from allied.catalog.models import Product
+from allied.core.models import Subscription
 from allied.fulfillment.models import Return
 from allied.inventory.models import InboundShipment
 from allied.orders.models import Order
@@ -67,6 +68,12 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "store_url": "kohsar.myshopify.com",
         "credentials": {"access_token": "shpat_hostile_1111", "client_secret": "shpss_hostile_2222"},
     },
+    "webhooks_create": {
+        "url": "https://hooks.example.com/allied",
+        "event_types": ["order.*"],
+        "description": "Our ERP",
+    },
+    "webhooks_update": {"url": "https://hooks.example.com/v2", "event_types": ["product.*"], "description": "ERP"},
 }
 VALID_HEADERS = {"orders_create": {"Idempotency-Key": "hostile-key"}}
 
@@ -161,7 +168,13 @@ def shop(partner_a, floor, stock_in, api_client_for) -> tuple[Client, dict[str, 
 
 
 def stored() -> tuple[int, ...]:
-    return (Order.objects.count(), Product.objects.count(), InboundShipment.objects.count(), Return.objects.count())
+    return (
+        Order.objects.count(),
+        Product.objects.count(),
+        InboundShipment.objects.count(),
+        Return.objects.count(),
+        Subscription.objects.count(),
+    )
 
 
 def test_every_operation_with_a_body_has_a_valid_example() -> None:
@@ -189,6 +202,7 @@ def test_hostile_text_and_dates_are_422_naming_the_field_and_store_nothing(
     before = stored()
     url = path.replace("{order_id}", str(ids["order"])).replace("{product_id}", str(ids["product"]))
     url = url.replace("{inbound_id}", "1").replace("{return_id}", "1")
+    url = url.replace("{webhook_id}", "1").replace("{delivery_id}", "1")
     body = json.loads(json.dumps(VALID_BODIES.get(operation_id, {})).replace('"{order}"', str(ids["order"])))
     headers = dict(VALID_HEADERS.get(operation_id, {}))
     query: dict[str, Any] = {}

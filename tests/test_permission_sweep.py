@@ -69,6 +69,7 @@ from allied.accounts.policy import (
     TEAM_MANAGE,
     TEAM_VIEW,
     WAREHOUSE_MANAGE,
+    WEBHOOKS_MANAGE,
     Actor,
 )
 from allied.accounts.roles import MFA_REQUIRED_ROLES, ApiScope, Role
@@ -77,6 +78,7 @@ from allied.api import api
 from allied.core import errors
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
 from allied.integrations.services.connections import connection_create
+from allied.integrations.services.subscriptions import subscription_create, subscription_send_test
 from allied.inventory.models import BinKind, CycleCount, InboundShipment, MoveReason
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.services.intake import order_create
@@ -325,6 +327,10 @@ def _build_world() -> World:
         credentials={"access_token": "shpat_sweep_token_1111", "client_secret": "shpss_sweep_secret_2222"},
         actor=Actor.system("sweep"),
     )
+    webhook, _ = subscription_create(
+        organization=partner_a, url="https://sweep.example.com/hooks", event_types=["order.*"], actor=owner
+    )
+    webhook_delivery = subscription_send_test(subscription=webhook, actor=owner)
     world = World(
         ids={
             "product_id": product.pk,
@@ -344,6 +350,8 @@ def _build_world() -> World:
             "connection_id": connection.pk,
             "kind": "shopify",
             "public_id": "00000000-0000-0000-0000-000000000000",  # no such connection
+            "webhook_id": webhook.pk,
+            "delivery_id": webhook_delivery.pk,
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -459,6 +467,11 @@ PAGES: dict[str, dict[str, Rule]] = {
     "portal_connections": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},
     "ops_connection": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},
     "portal_connection": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},
+    # Partners' webhook endpoints: the partner's owner (or a webhooks:manage key) and AES administrators
+    "ops_webhooks": {"GET": needs(WEBHOOKS_MANAGE), "POST": needs(WEBHOOKS_MANAGE)},
+    "portal_webhooks": {"GET": needs(WEBHOOKS_MANAGE), "POST": needs(WEBHOOKS_MANAGE)},
+    "ops_webhook": {"GET": needs(WEBHOOKS_MANAGE), "POST": needs(WEBHOOKS_MANAGE)},
+    "portal_webhook": {"GET": needs(WEBHOOKS_MANAGE), "POST": needs(WEBHOOKS_MANAGE)},
     "invitation_accept": {"GET": PUBLIC, "POST": PUBLIC},  # the token is the credential
     "api:api-root": {"GET": ABSENT},  # django-ninja's root: nothing lives at /api/v1/ itself
     "api:openapi-json": {"GET": PUBLIC},
@@ -617,6 +630,17 @@ OPERATIONS: dict[str, Rule] = {
     "connections_pause": needs(INTEGRATIONS_MANAGE),
     "connections_resume": needs(INTEGRATIONS_MANAGE),
     "connections_disconnect": needs(INTEGRATIONS_MANAGE),
+    "webhooks_list": needs(WEBHOOKS_MANAGE),
+    "webhooks_create": needs(WEBHOOKS_MANAGE),
+    "webhooks_get": needs(WEBHOOKS_MANAGE),
+    "webhooks_update": needs(WEBHOOKS_MANAGE),
+    "webhooks_pause": needs(WEBHOOKS_MANAGE),
+    "webhooks_resume": needs(WEBHOOKS_MANAGE),
+    "webhooks_rotate_secret": needs(WEBHOOKS_MANAGE),
+    "webhooks_delete": needs(WEBHOOKS_MANAGE),
+    "webhooks_test": needs(WEBHOOKS_MANAGE),
+    "webhooks_deliveries": needs(WEBHOOKS_MANAGE),
+    "webhooks_delivery_replay": needs(WEBHOOKS_MANAGE),
 }
 
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -633,6 +657,8 @@ API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
         "store_url": "sweep-api.myshopify.com",
         "credentials": {"access_token": "shpat_sweep_api_1111", "client_secret": "shpss_sweep_api_2222"},
     },
+    "webhooks_create": lambda w: {"url": "https://sweep-api.example.com/hooks", "event_types": ["inventory.*"]},
+    "webhooks_update": lambda w: {"event_types": ["product.*"]},
 }
 
 # Where today's code and the policy disagree ----------------------------------------------------

@@ -17,9 +17,11 @@ from allied.accounts.roles import Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.catalog.models import Product
+from allied.core.models import EventDelivery, Subscription
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
 from allied.integrations.models import Connection
 from allied.integrations.services.connections import connection_create
+from allied.integrations.services.subscriptions import subscription_create, subscription_send_test
 from allied.inventory.models import CycleCount, InboundShipment
 from allied.inventory.services import inbound_create
 from allied.orders.models import Order
@@ -53,6 +55,8 @@ class Tenant:
     manifest: Manifest
     count: CycleCount
     connection: Connection
+    webhook: Subscription
+    webhook_delivery: EventDelivery
 
     def ids(self) -> dict[str, object]:
         return {
@@ -68,6 +72,8 @@ class Tenant:
             "manifest_id": self.manifest.pk,
             "count_id": self.count.pk,
             "connection_id": self.connection.pk,
+            "webhook_id": self.webhook.pk,
+            "delivery_id": self.webhook_delivery.pk,
         }
 
     def secrets_on_pages(self) -> list[str]:
@@ -78,6 +84,8 @@ class Tenant:
             self.api_key.prefix,
             self.organization.name,
             self.connection.name,
+            self.webhook.description,
+            self.webhook.url,
         ]
 
 
@@ -91,7 +99,7 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
     api_key, raw_key = api_key_create(
         organization=organization,
         name=f"{tag} app",
-        scopes=["inventory:read", "inventory:write", "orders:read", "integrations:manage"],
+        scopes=["inventory:read", "inventory:write", "orders:read", "integrations:manage", "webhooks:manage"],
         actor=actor,
     )
     product = ProductFactory(organization=organization, sku=f"SECRET-{tag.upper()}-SKU")
@@ -131,6 +139,13 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         credentials={"access_token": f"shpat_{tag}_token_1234", "client_secret": f"shpss_{tag}_secret_5678"},
         actor=actor,
     )
+    webhook, _ = subscription_create(
+        organization=organization,
+        url=f"https://secret-hooks-{tag}.example.com/in",
+        event_types=["order.*"],
+        description=f"SECRET-HOOK-{tag.upper()}",
+        actor=actor,
+    )
     return Tenant(
         organization,
         owner,
@@ -146,6 +161,8 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         manifest,
         count,
         connection,
+        webhook,
+        subscription_send_test(subscription=webhook, actor=actor),
     )
 
 

@@ -8,6 +8,7 @@ from allied.catalog.api import router as catalog_router
 from allied.core.problems import ProblemNinjaAPI, install_problem_handlers
 from allied.fulfillment.api import router as returns_router
 from allied.integrations.api import router as integrations_router
+from allied.integrations.api_subscriptions import router as webhooks_router
 from allied.inventory.api import router as inventory_router
 from allied.orders.api import router as orders_router
 
@@ -35,3 +36,4 @@ api.add_router("", inventory_router)
 api.add_router("", orders_router)
 api.add_router("", returns_router)
 api.add_router("", integrations_router)
+api.add_router("", webhooks_router)

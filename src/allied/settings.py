@@ -181,9 +181,11 @@ ALLIED_OUTBOX_RETENTION_DAYS = int(os.environ.get("ALLIED_OUTBOX_RETENTION_DAYS"
 # Store integrations (integrations/): requests to stores, and how often each is reconciled.
 ALLIED_STORE_HTTP_TIMEOUT = float(os.environ.get("ALLIED_STORE_HTTP_TIMEOUT", "15"))
 ALLIED_STORE_POLL_MINUTES = int(os.environ.get("ALLIED_STORE_POLL_MINUTES", "10"))  # a missed webhook: < 15 min
-ALLIED_STOCK_PUSH_MIN_SECONDS = float(os.environ.get("ALLIED_STOCK_PUSH_MIN_SECONDS", "30"))  # per store
 # A store's address -> where its API answers instead: local fakes in development and tests only.
 ALLIED_STORE_API_ORIGINS: dict[str, str] = {}
+# Partners' webhook endpoints must be https://; plain http to this machine (127.0.0.1, localhost)
+# only where this is on (development and tests, by default).
+ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP = env_bool("ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP", DEBUG)
 
 # Accounts ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

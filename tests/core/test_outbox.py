@@ -301,10 +301,11 @@ def test_a_webhook_is_signed_with_standard_webhooks_and_carries_the_event(endpoi
 @pytest.mark.parametrize(
     ("status", "headers", "expected", "earliest_retry"),
     [
-        (500, {}, DeliveryStatus.PENDING, 10),
-        (408, {}, DeliveryStatus.PENDING, 10),
+        (500, {}, DeliveryStatus.PENDING, 5),  # the first step of WEBHOOK_RETRY_SCHEDULE
+        (408, {}, DeliveryStatus.PENDING, 5),
         (429, {"Retry-After": "120"}, DeliveryStatus.PENDING, 120),
-        (503, {"Retry-After": "7200"}, DeliveryStatus.PENDING, 3600),  # capped
+        (503, {"Retry-After": "7200"}, DeliveryStatus.PENDING, 7200),
+        (503, {"Retry-After": "200000"}, DeliveryStatus.PENDING, 36000),  # capped at the schedule's longest wait
         (410, {}, DeliveryStatus.FAILED, None),
         (400, {}, DeliveryStatus.FAILED, None),
     ],

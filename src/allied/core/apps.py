@@ -24,6 +24,6 @@ class CoreConfig(AppConfig):
         tasks.connect_retry_handler()
         post_migrate.connect(_sync_subscriptions, sender=self, dispatch_uid="allied.core.outbox.sync")
         privacy.register_core_models()
-        sealed_fields_register("core.Subscription", secret=TEXT)  # a webhook endpoint's signing secret
+        sealed_fields_register("core.Subscription", secret=TEXT, previous_secret=TEXT)  # endpoints' signing secrets
         secrets_register_configured()
         configure_structlog()

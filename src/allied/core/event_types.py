@@ -64,6 +64,17 @@ class InboundPayload(Payload):
     lines: list[InboundLinePayload]
 
 
+class WebhookTestPayload(Payload):
+    subscription_id: int
+    message: str
+
+
+class WebhookDisabledPayload(Payload):
+    subscription_id: int
+    url: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -100,6 +111,34 @@ ORDER_STATUS_CHANGED: dict[str, EventType] = {
     status: _declare(f"order.{status}", OrderPayload, f"An order became {status.replace('_', ' ')}.")
     for status in OrderStatusName.__args__  # type: ignore[attr-defined]
 }
+
+
+# Sent only on request, to the one endpoint asked; recorded when the relay disables an endpoint
+# (integrations mails the partner's owners). Neither is a family a partner subscribes to.
+WEBHOOK_TEST = _declare("webhook.test", WebhookTestPayload, "A test event, sent on request to one endpoint.")
+WEBHOOK_DISABLED = _declare(
+    "webhook.disabled", WebhookDisabledPayload, "An endpoint was disabled because its deliveries kept failing."
+)
+
+# The families a partner's endpoint may subscribe to as `<family>.*`: every type of the family,
+# those declared later included (the subscription stores the pattern, and the fan-out matches it),
+# so a family may be named before its first type is (shipments, deliveries).
+FAMILIES = ("order", "inventory", "product", "inbound", "shipment", "delivery")
+
+
+def family_of(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+def subscribable_topics() -> list[str]:
+    """What a partner's endpoint may subscribe to: each family as `<family>.*`, then each type."""
+    return [f"{family}.*" for family in FAMILIES] + sorted(name for name in CATALOGUE if family_of(name) in FAMILIES)
+
+
+def topic_covers(topic: str, event_type: str) -> bool:
+    """Whether a subscription's topic (a type, `<family>.*` or `*`) takes this event type; the
+    fan-out in `core.events` says the same in SQL."""
+    return topic in (event_type, "*") or (topic.endswith(".*") and family_of(event_type) == topic[:-2])
 
 
 def event_type_named(name: str) -> EventType:

@@ -18,14 +18,15 @@ from allied.core.models import DomainEvent
 from allied.core.sql import Insert, Statement
 
 # Fans the events of `ev` out to every active subscription of their organization (or of all)
-# that has a topic for the event's type or `*`.
+# that has a topic for the event's type, its family (`order.*`: the type's text up to the topic's
+# `*`) or `*` (`event_types.topic_covers` says the same in Python).
 _FAN_OUT = (
     "INSERT INTO core_eventdelivery (event_id, subscription_id, aggregate_key, status, attempts, next_attempt_at,"
     " last_error) SELECT ev.id, s.id, ev.aggregate_type || ':' || ev.aggregate_id, 'pending', 0, ev.occurred_at, ''"
     " FROM {events} ev JOIN core_subscription s ON s.is_active"
     " AND (s.organization_id IS NULL OR s.organization_id = ev.organization_id)"
     " WHERE EXISTS (SELECT 1 FROM core_subscriptiontopic t WHERE t.subscription_id = s.id"
-    " AND t.event_type IN (ev.type, '*'))"
+    " AND t.event_type IN (ev.type, substr(ev.type, 1, length(t.event_type) - 1) || '*'))"
 )
 _EVENT_COLUMNS = "id, organization_id, type, aggregate_type, aggregate_id, occurred_at"
 

@@ -101,13 +101,33 @@ class Subscription(models.Model):
     organization = models.ForeignKey(
         "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )  # None: events of every organization (internal consumers)
+    description = models.CharField(max_length=100, blank=True)  # the partner's own label for an endpoint
     url = models.URLField(max_length=500, blank=True)
     secret = models.TextField(blank=True)  # sealed by the vault (purpose "outbox.webhook")
-    is_active = models.BooleanField(default=True)
+    secret_hint = models.CharField(max_length=8, blank=True)  # its last four characters
+    # After a rotation the old secret signs too (a second signature) until then.
+    previous_secret = models.TextField(blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)  # False: paused, disabled or deleted; owed no events
+    failing_since = models.DateTimeField(null=True, blank=True)  # first failed attempt since the last success
+    disabled_at = models.DateTimeField(null=True, blank=True)  # by the relay, its deliveries kept failing
+    disabled_reason = models.TextField(blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)  # deleted by the partner; its history stays
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = TenantQuerySet.as_manager()
+
     def __str__(self) -> str:
-        return self.name
+        return self.description or self.name
+
+    @property
+    def status(self) -> str:
+        """`active`, `paused` (by the partner), `disabled` (by the relay) or `deleted`."""
+        if self.deleted_at is not None:
+            return "deleted"
+        if self.disabled_at is not None:
+            return "disabled"
+        return "active" if self.is_active else "paused"
 
 
 class SubscriptionTopic(models.Model):

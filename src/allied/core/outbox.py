@@ -9,9 +9,12 @@ with their events) to its subscriber.
 * Per subscriber, the events of one aggregate (an order, a stock row) are delivered in the order
   they were recorded: a delivery waits while an earlier one of its aggregate is pending. Events of
   one aggregate are recorded under that aggregate's row lock, so their ids follow commit order.
-* A failure is retried with capped exponential backoff; a 4xx answer other than 408 and 429 is
-  final; `Retry-After` is honoured; after the last attempt the delivery is failed, visible in the
-  admin with every attempt, and can be replayed.
+* A failure is retried with backoff: an internal consumer's with capped exponential backoff, a
+  partner's endpoint on `WEBHOOK_RETRY_SCHEDULE` (over a day); a 4xx answer other than 408 and 429
+  is final; `Retry-After` is honoured; after the last attempt the delivery is failed, visible with
+  every attempt, and can be replayed.
+* An endpoint whose deliveries keep failing is disabled (`DISABLE_AFTER`) and a `webhook.disabled`
+  event is recorded, for integrations to tell the partner.
 
 Any number of relays may run (one per `allied worker`): deliveries are claimed with SKIP LOCKED.
 """
@@ -31,7 +34,9 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from allied.core.event_types import CATALOGUE, envelope
+from allied.core.audit import audit_record
+from allied.core.event_types import CATALOGUE, FAMILIES, WEBHOOK_DISABLED, WEBHOOK_TEST, envelope
+from allied.core.events import domain_event_record
 from allied.core.locks import deliveries_due_for_update
 from allied.core.models import (
     DeliveryAttempt,
@@ -47,6 +52,14 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_SECRET_PURPOSE = "outbox.webhook"  # noqa: S105 (a vault purpose, not a secret)
 LEASE = timedelta(seconds=60)  # longer than a webhook request may take
+# A partner's endpoint is tried at once, then after each of these delays (27.6 hours in all, so an
+# endpoint down for a day still gets its events), then the delivery is failed.
+WEBHOOK_RETRY_SCHEDULE = tuple(
+    timedelta(seconds=seconds) for seconds in (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+)
+# An endpoint is disabled when a delivery to it fails for good and it has accepted none for this long.
+DISABLE_AFTER = timedelta(hours=24)
+SECRET_ROTATION_GRACE = timedelta(hours=24)  # the old secret signs too, for receivers still holding it
 
 
 @dataclass(frozen=True)
@@ -63,9 +76,7 @@ def consumer(name: str, *, event_types: Iterable[str]) -> Callable[[Callable[[Do
     """Register `handle(event)` as the internal consumer `name` of these event types (`*`: all).
     It runs inside the delivery's transaction: it must not commit, and it sees each event once."""
     wanted = tuple(event_types)
-    unknown = [name for name in wanted if name != "*" and name not in CATALOGUE]
-    if unknown:
-        raise ValueError(f"Not in the event catalogue: {', '.join(unknown)}")
+    _refuse_unknown(wanted)
 
     def register(handle: Callable[[DomainEvent], None]) -> Callable[[DomainEvent], None]:
         _consumers[name] = Consumer(name, wanted, handle)
@@ -92,26 +103,82 @@ def subscriptions_sync() -> int:
     return created
 
 
-@transaction.atomic(savepoint=False)
-def webhook_subscription_create(
-    *, name: str, url: str, secret: str, event_types: Iterable[str], organization: Any
-) -> Subscription:
-    """An HTTP endpoint of a partner's that receives these event types of its organization."""
-    wanted = list(event_types)
-    unknown = [event for event in wanted if event != "*" and event not in CATALOGUE]
+def _refuse_unknown(topics: Iterable[str]) -> None:
+    """A topic is `*`, a type of the catalogue, or one of its families as `<family>.*`."""
+    families = {f"{family}.*" for family in FAMILIES}
+    unknown = [topic for topic in topics if topic != "*" and topic not in CATALOGUE and topic not in families]
     if unknown:
         raise ValueError(f"Not in the event catalogue: {', '.join(unknown)}")
+
+
+@transaction.atomic(savepoint=False)
+def webhook_subscription_create(
+    *, name: str, url: str, secret: str, event_types: Iterable[str], organization: Any, description: str = ""
+) -> Subscription:
+    """An HTTP endpoint of a partner's that receives these event types of its organization
+    (a type, a family `<family>.*`, or `*`), its events signed with `secret`."""
+    wanted = list(event_types)
+    _refuse_unknown(wanted)
     subscription = Subscription.objects.create(
         name=name,
         kind=Subscription.Kind.WEBHOOK,
         organization=organization,
+        description=description,
         url=url,
         secret=vault_encrypt(secret, purpose=WEBHOOK_SECRET_PURPOSE),
+        secret_hint=secret[-4:],
     )
     SubscriptionTopic.objects.bulk_create(
         [SubscriptionTopic(subscription=subscription, event_type=event) for event in wanted]
     )
     return subscription
+
+
+@transaction.atomic(savepoint=False)
+def webhook_subscription_topics_set(*, subscription: Subscription, event_types: Iterable[str]) -> Subscription:
+    """From the next event on, the endpoint receives these event types (deliveries owed stay owed)."""
+    wanted = list(dict.fromkeys(event_types))
+    _refuse_unknown(wanted)
+    subscription.topics.exclude(event_type__in=wanted).delete()
+    SubscriptionTopic.objects.bulk_create(
+        [SubscriptionTopic(subscription=subscription, event_type=event) for event in wanted], ignore_conflicts=True
+    )
+    return subscription
+
+
+@transaction.atomic(savepoint=False)
+def webhook_subscription_secret_set(*, subscription: Subscription, secret: str, now: datetime) -> Subscription:
+    """Sign with `secret` from now on; the old secret signs too for `SECRET_ROTATION_GRACE`."""
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_until = now + SECRET_ROTATION_GRACE
+    subscription.secret = vault_encrypt(secret, purpose=WEBHOOK_SECRET_PURPOSE)
+    subscription.secret_hint = secret[-4:]
+    subscription.save(update_fields=["previous_secret", "previous_secret_until", "secret", "secret_hint"])
+    return subscription
+
+
+@transaction.atomic(savepoint=False)
+def webhook_test_send(*, subscription: Subscription) -> EventDelivery:
+    """A `webhook.test` event owed to this endpoint alone, delivered, signed and logged like any other."""
+    organization = subscription.organization
+    if organization is None:
+        raise ValueError("Test events go to a partner's endpoint; this subscription has no organization.")
+    payload = {"subscription_id": subscription.pk, "message": "A test event from Allied."}
+    WEBHOOK_TEST.validate(payload)
+    event = DomainEvent.objects.create(
+        type=WEBHOOK_TEST.name,
+        version=WEBHOOK_TEST.version,
+        organization=organization,
+        aggregate_type=Subscription._meta.label_lower,
+        aggregate_id=str(subscription.pk),
+        payload=payload,
+    )
+    return EventDelivery.objects.create(
+        event=event,
+        subscription=subscription,
+        aggregate_key=f"{event.aggregate_type}:{event.aggregate_id}",
+        next_attempt_at=event.occurred_at,
+    )
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -149,14 +216,24 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
         return None
 
 
+def _signatures(subscription: Subscription, event_id: str, now: datetime, payload: str) -> str:
+    """`v1,<base64>`, and a second one with the previous secret while a rotation's grace lasts."""
+    secrets = [subscription.secret]
+    if subscription.previous_secret and subscription.previous_secret_until and subscription.previous_secret_until > now:
+        secrets.append(subscription.previous_secret)
+    return " ".join(
+        Webhook(vault_decrypt(sealed, purpose=WEBHOOK_SECRET_PURPOSE)).sign(event_id, now, payload)
+        for sealed in secrets
+    )
+
+
 def _post(subscription: Subscription, body: dict[str, Any], event_id: str, now: datetime) -> int:
-    signer = Webhook(vault_decrypt(subscription.secret, purpose=WEBHOOK_SECRET_PURPOSE))
     payload = json.dumps(body, separators=(",", ":"), default=str)
     headers = {
         "content-type": "application/json",
         "webhook-id": event_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signer.sign(event_id, now, payload),
+        "webhook-signature": _signatures(subscription, event_id, now, payload),
         "user-agent": "Allied-Webhooks/1",
     }
     try:
@@ -191,14 +268,51 @@ def _envelope(event: DomainEvent) -> dict[str, Any]:
     )
 
 
+def _next_delay(subscription: Subscription, attempts: int) -> tuple[timedelta | None, timedelta]:
+    """The wait before the next attempt (None: that was the last) and the most `Retry-After` may ask."""
+    if subscription.kind == Subscription.Kind.WEBHOOK:
+        schedule = WEBHOOK_RETRY_SCHEDULE
+        return (schedule[attempts - 1] if attempts <= len(schedule) else None), max(schedule)
+    cap = timedelta(seconds=settings.ALLIED_OUTBOX_RETRY_MAX_SECONDS)
+    return (retry_delay(attempts) if attempts < settings.ALLIED_OUTBOX_MAX_ATTEMPTS else None), cap
+
+
+def _disable_if_failing(subscription: Subscription, *, now: datetime, error: str) -> None:
+    """Disable the endpoint when it has accepted no delivery for `DISABLE_AFTER`; the conditional
+    update lets one relay alone disable it and record the event."""
+    since = now - DISABLE_AFTER
+    reason = (
+        f"No delivery succeeded since {subscription.failing_since:%Y-%m-%d %H:%M} UTC, and a delivery has now "
+        f"failed for good. The last error: {error}"
+    )
+    disabled = Subscription.objects.filter(
+        pk=subscription.pk, is_active=True, failing_since__lte=since, disabled_at__isnull=True
+    ).update(is_active=False, disabled_at=now, disabled_reason=reason[:2000])
+    if not disabled:
+        return
+    subscription.refresh_from_db()
+    payload = {"subscription_id": subscription.pk, "url": subscription.url, "reason": subscription.disabled_reason}
+    domain_event_record(
+        type=WEBHOOK_DISABLED, organization=subscription.organization, aggregate=subscription, payload=payload
+    )
+    audit_record(
+        action="webhook.disabled",
+        actor=None,
+        organization=subscription.organization,
+        target=subscription,
+        changes={"reason": subscription.disabled_reason},
+    )
+    logger.warning("webhook subscription %s disabled: %s", subscription.pk, subscription.disabled_reason)
+
+
 def _record_failure(delivery: EventDelivery, failure: DeliveryFailed, *, now: datetime, started: float) -> None:
     delivery.last_error = str(failure)[:2000]
-    if failure.final or delivery.attempts >= settings.ALLIED_OUTBOX_MAX_ATTEMPTS:
+    delay, cap = _next_delay(delivery.subscription, delivery.attempts)
+    if failure.final or delay is None:
         delivery.status = DeliveryStatus.FAILED
     else:
-        delay = retry_delay(delivery.attempts)
         if failure.retry_after is not None:
-            delay = min(max(delay, failure.retry_after), timedelta(seconds=settings.ALLIED_OUTBOX_RETRY_MAX_SECONDS))
+            delay = min(max(delay, failure.retry_after), cap)
         delivery.next_attempt_at = now + delay
     delivery.save(update_fields=["status", "last_error", "next_attempt_at", "attempts"])
     DeliveryAttempt.objects.create(
@@ -208,6 +322,12 @@ def _record_failure(delivery: EventDelivery, failure: DeliveryFailed, *, now: da
         status_code=failure.status_code,
         error=str(failure)[:2000],
     )
+    subscription = delivery.subscription
+    if subscription.kind == Subscription.Kind.WEBHOOK:
+        Subscription.objects.filter(pk=subscription.pk, failing_since__isnull=True).update(failing_since=now)
+        subscription.refresh_from_db(fields=["failing_since"])
+        if delivery.status == DeliveryStatus.FAILED:
+            _disable_if_failing(subscription, now=now, error=delivery.last_error)
     logger.warning(
         "outbox delivery %s (event %s to %s) failed on attempt %d: %s",
         delivery.pk,
@@ -226,6 +346,8 @@ def _record_success(delivery: EventDelivery, *, now: datetime, started: float, s
     DeliveryAttempt.objects.create(
         delivery=delivery, at=now, duration_ms=int((time.monotonic() - started) * 1000), status_code=status_code
     )
+    if delivery.subscription.failing_since is not None:
+        Subscription.objects.filter(pk=delivery.subscription_id).update(failing_since=None)
 
 
 def _deliver_to_consumer(delivery: EventDelivery, now: datetime) -> None:
@@ -250,25 +372,27 @@ def _deliver_to_consumer(delivery: EventDelivery, now: datetime) -> None:
 
 
 def _deliver_to_endpoint(delivery: EventDelivery, now: datetime) -> None:
-    """For a leased delivery: send outside any transaction, then record, so a slow endpoint
-    holds no lock."""
+    """For a leased delivery: send outside any transaction, then record (as of when it was
+    sent), so a slow endpoint holds no lock."""
     started = time.monotonic()
     try:
         status_code = _post(delivery.subscription, _envelope(delivery.event), f"evt_{delivery.event_id}", now)
     except DeliveryFailed as failure:
         with transaction.atomic(durable=True):
-            _record_failure(delivery, failure, now=timezone.now(), started=started)
+            _record_failure(delivery, failure, now=now, started=started)
         return
     with transaction.atomic(durable=True):
-        _record_success(delivery, now=timezone.now(), started=started, status_code=status_code)
+        _record_success(delivery, now=now, started=started, status_code=status_code)
 
 
-def outbox_relay(*, limit: int = 100) -> int:
+def outbox_relay(*, limit: int = 100, now: datetime | None = None) -> int:
     """Work through up to `limit` due deliveries, each in a transaction of its own; returns how
-    many were attempted. Safe to run in any number of processes at once."""
+    many were attempted. Safe to run in any number of processes at once. `now` stops the clock
+    there (a test walks a day of retries without waiting)."""
     attempted = 0
+    clock = now
     while attempted < limit:
-        now = timezone.now()
+        now = clock or timezone.now()
         with transaction.atomic(durable=True):
             delivery = deliveries_due_for_update(now=now)
             if delivery is None:

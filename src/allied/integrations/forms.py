@@ -1,5 +1,6 @@
 from django import forms
 
+from allied.core.event_types import subscribable_topics
 from allied.integrations.models import ConnectionKind
 
 SECRET_INPUT = forms.PasswordInput(attrs={"autocomplete": "off"})
@@ -28,3 +29,22 @@ class ConnectionForm(forms.Form):
     app_key = forms.CharField(label="Marketplace app key", required=False, widget=SECRET_INPUT)
     app_secret = forms.CharField(label="Marketplace app secret", required=False, widget=SECRET_INPUT)
     refresh_token = forms.CharField(label="Marketplace refresh token", required=False, widget=SECRET_INPUT)
+
+
+def _topic_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in subscribable_topics()]
+
+
+class SubscriptionForm(forms.Form):
+    """A partner's webhook endpoint: where, and which events (a family covers its future types)."""
+
+    description = forms.CharField(max_length=100, required=False, help_text="For you: e.g. “Our ERP”.")
+    url = forms.CharField(
+        label="Endpoint address", max_length=500, help_text="The https:// address Allied sends the events to."
+    )
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        choices=_topic_choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A family (order.*) also covers event types Allied adds to it later.",
+    )

@@ -4,8 +4,9 @@ from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 
-from allied.accounts.policy import INTEGRATIONS_MANAGE, Actor, require
+from allied.accounts.policy import INTEGRATIONS_MANAGE, WEBHOOKS_MANAGE, Actor, require
 from allied.core.errors import NotFound
+from allied.core.models import EventDelivery, Subscription
 from allied.integrations.models import Connection, InboxMessage, InboxStatus
 
 
@@ -68,3 +69,38 @@ def connection_health(connection: Connection) -> ConnectionHealth:
         rejected=counts.get(InboxStatus.REJECTED, 0),
         failed=counts.get(InboxStatus.FAILED, 0),
     )
+
+
+def webhook_subscriptions_visible_to(actor: Actor) -> QuerySet[Subscription]:
+    """Partners' webhook endpoints (deleted ones aside): a partner's own, every partner's for AES."""
+    require(actor, WEBHOOKS_MANAGE)
+    return (
+        Subscription.objects.visible_to(actor)
+        .filter(kind=Subscription.Kind.WEBHOOK, deleted_at__isnull=True)
+        .select_related("organization")
+        .prefetch_related("topics")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def access_webhook_subscription(actor: Actor, subscription_id: int) -> Subscription:
+    try:
+        return webhook_subscriptions_visible_to(actor).get(pk=subscription_id)
+    except Subscription.DoesNotExist:
+        raise NotFound("No such webhook endpoint.") from None
+
+
+def webhook_deliveries(subscription: Subscription) -> QuerySet[EventDelivery]:
+    """The delivery log, newest first, each delivery with its event and attempts."""
+    return (
+        subscription.deliveries.select_related("event", "subscription__organization")
+        .prefetch_related("attempt_log")
+        .order_by("-event_id", "-pk")
+    )
+
+
+def access_webhook_delivery(subscription: Subscription, delivery_id: int) -> EventDelivery:
+    try:
+        return webhook_deliveries(subscription).get(pk=delivery_id)
+    except EventDelivery.DoesNotExist:
+        raise NotFound("No such delivery.") from None

@@ -1,1 +1,2 @@
-"""Pages and endpoints of integrations: `stores` for store connections and their webhooks."""
+"""Pages and endpoints of integrations: `stores` for store connections and their webhooks,
+`subscriptions` for partners' webhook endpoints."""
