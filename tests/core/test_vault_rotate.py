@@ -54,6 +54,7 @@ def test_rotation_reseals_every_stored_secret_under_the_new_key_and_the_old_key_
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
+        "core.Subscription.previous_secret: 0 rotated, 0 already current, 0 unreadable",
         "core.Subscription.secret: 1 rotated, 0 already current, 0 unreadable",
         "integrations.Connection.credentials: 2 rotated, 0 already current, 0 unreadable",
         "integrations.Connection.previous_webhook_secret: 1 rotated, 0 already current, 0 unreadable",
