@@ -178,11 +178,11 @@ ALLIED_OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("ALLIED_OUTBOX_RETRY_BAS
 ALLIED_OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("ALLIED_OUTBOX_RETRY_MAX_SECONDS", "3600"))
 ALLIED_OUTBOX_HTTP_TIMEOUT_SECONDS = float(os.environ.get("ALLIED_OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
 ALLIED_OUTBOX_RETENTION_DAYS = int(os.environ.get("ALLIED_OUTBOX_RETENTION_DAYS", "30"))
-# Store integrations (integrations/): requests to stores, and how often each is reconciled.
-ALLIED_STORE_HTTP_TIMEOUT = float(os.environ.get("ALLIED_STORE_HTTP_TIMEOUT", "15"))
+# Requests to third-party APIs (stores, couriers: core/outbound.py); how often each store is reconciled.
+ALLIED_OUTBOUND_HTTP_TIMEOUT = float(os.environ.get("ALLIED_OUTBOUND_HTTP_TIMEOUT", "15"))
 ALLIED_STORE_POLL_MINUTES = int(os.environ.get("ALLIED_STORE_POLL_MINUTES", "10"))  # a missed webhook: < 15 min
-# A store's address -> where its API answers instead: local fakes in development and tests only.
-ALLIED_STORE_API_ORIGINS: dict[str, str] = {}
+# A third party's API address -> where it answers instead: local fakes in development and tests only.
+ALLIED_API_ORIGINS: dict[str, str] = {}
 # Partners' webhook endpoints must be https://; plain http to this machine (127.0.0.1, localhost)
 # only where this is on (development and tests, by default).
 ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP = env_bool("ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP", DEBUG)

@@ -2,7 +2,7 @@
 signature and the seller's access token like Daraz does, and keeps orders, items and products.
 
 `fake_marketplace` (fixture): a running `FakeMarketplace` reached through `STORE_URL`
-(settings.ALLIED_STORE_API_ORIGINS points there), with the credentials in `CREDENTIALS`."""
+(settings.ALLIED_API_ORIGINS points there), with the credentials in `CREDENTIALS`."""
 
 import hashlib
 import hmac
@@ -333,7 +333,7 @@ def serve(fake: FakeMarketplace) -> ThreadingHTTPServer:
 def fake_marketplace(settings: Any) -> Iterator[FakeMarketplace]:
     fake = FakeMarketplace()
     server = serve(fake)
-    settings.ALLIED_STORE_API_ORIGINS = {STORE_URL: f"http://127.0.0.1:{server.server_address[1]}/rest"}
+    settings.ALLIED_API_ORIGINS = {STORE_URL: f"http://127.0.0.1:{server.server_address[1]}/rest"}
     yield fake
     server.shutdown()
     server.server_close()

@@ -233,7 +233,7 @@ class Fulfillment:
 
 
 class FakeShopify:
-    """Tests drive it through: `origin` (for ALLIED_STORE_API_ORIGINS), `add_variant`, `create_order`,
+    """Tests drive it through: `origin` (for ALLIED_API_ORIGINS), `add_variant`, `create_order`,
     `update_order`, `cancel_order`, `submit_fulfillment_request`, `submit_cancellation_request`,
     `fail_next`, `set_budget`, `advance` (a client's `sleep`: moves the fake's clock and keeps the
     waits in `sleeps`), and the state: `orders`, `fulfillment_orders`, `fulfillments`, `levels`,
@@ -778,8 +778,8 @@ def served_fake_shopify(settings: Any) -> Iterator[FakeShopify]:
     127.0.0.1 standing in for https://kohsar.myshopify.com's API, stopped afterwards. Its webhooks go
     over real HTTP unless a test sets `fake_shopify.deliver` (see `django_client_delivery`)."""
     fake = FakeShopify()
-    settings.ALLIED_STORE_API_ORIGINS = {
-        **settings.ALLIED_STORE_API_ORIGINS,
+    settings.ALLIED_API_ORIGINS = {
+        **settings.ALLIED_API_ORIGINS,
         f"https://{fake.shop_domain}": fake.origin,
     }
     try:

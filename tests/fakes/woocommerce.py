@@ -4,7 +4,7 @@
 limits), and the store sending webhooks, signed like WooCommerce signs them, never retried.
 
 `fake_woocommerce` (fixture): a running `FakeWooCommerce` whose API answers for `STORE_URL`
-(settings.ALLIED_STORE_API_ORIGINS points there), with the keys in `CREDENTIALS`.
+(settings.ALLIED_API_ORIGINS points there), with the keys in `CREDENTIALS`.
 
 What a test arranges: `add_product`, `add_variable_product`, `create_order`, `update_order`,
 `delete_order` (each delivering its webhook unless `deliver=False`: a dropped delivery),
@@ -704,7 +704,7 @@ def serve(fake: FakeWooCommerce) -> ThreadingHTTPServer:
 def fake_woocommerce(settings: Any) -> Iterator[FakeWooCommerce]:
     fake = FakeWooCommerce()
     server = serve(fake)
-    settings.ALLIED_STORE_API_ORIGINS = {**settings.ALLIED_STORE_API_ORIGINS, fake.store_url: fake.origin}
+    settings.ALLIED_API_ORIGINS = {**settings.ALLIED_API_ORIGINS, fake.store_url: fake.origin}
     yield fake
     server.shutdown()
     server.server_close()

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from allied.accounts.policy import Actor
 from allied.core.audit import AuditEntry
+from allied.core.outbound import OutboundError
 from allied.core.worker import HeartbeatWorker
 from allied.integrations import marketplace
 from allied.integrations.connectors import Shipment, connector_for
-from allied.integrations.http import StoreError
 from allied.integrations.marketplace import MarketplaceClient, lazop_sign
 from allied.integrations.models import Connection, ConnectionKind, InboxMessage, InboxStatus
 from allied.integrations.services.connections import connection_create
@@ -81,7 +81,7 @@ def test_a_request_signed_with_the_wrong_secret_is_refused(fake_marketplace, dar
     client = client_of(daraz)
     client.app_secret = "not-the-app-secret"
 
-    with pytest.raises(StoreError, match="signature"):
+    with pytest.raises(OutboundError, match="signature"):
         client.check()
     assert [call.code for call in fake_marketplace.received] == ["IncompleteSignature"]
 
@@ -214,7 +214,7 @@ def test_an_expired_refresh_token_is_a_store_error(fake_marketplace, daraz) -> N
     fake_marketplace.expire_token()
     fake_marketplace.refresh_token = "something-else"
 
-    with pytest.raises(StoreError, match="refresh token is invalid"):
+    with pytest.raises(OutboundError, match="refresh token is invalid"):
         client_of(daraz).check()
 
 
@@ -271,7 +271,7 @@ def test_a_429_is_waited_out_as_retry_after_says(fake_marketplace, daraz) -> Non
 
 
 def test_a_refusal_answered_with_http_200_is_a_store_error(fake_marketplace, daraz) -> None:
-    with pytest.raises(StoreError, match="Order not found"):
+    with pytest.raises(OutboundError, match="Order not found"):
         client_of(daraz).shipment_confirm(
             Shipment(store_order_id="999", order_number="AES-1", tracking_number="T", company="TCS", url="")
         )

@@ -66,7 +66,7 @@ def test_polling_again_and_a_late_webhook_leave_one_order(woo, fake_woocommerce)
 
 
 def test_a_store_that_cannot_be_reached_is_recorded_for_the_health_page(woo, fake_woocommerce, settings) -> None:
-    settings.ALLIED_STORE_API_ORIGINS = {woo.store_url: "http://127.0.0.1:9"}
+    settings.ALLIED_API_ORIGINS = {woo.store_url: "http://127.0.0.1:9"}
 
     with pytest.raises(Exception, match="could not be reached"):
         connection_poll(connection_id=woo.pk)

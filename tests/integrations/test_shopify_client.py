@@ -11,8 +11,8 @@ from django.test import Client
 
 from allied.accounts.policy import Actor
 from allied.core.models import PersonalDataShared
+from allied.core.outbound import OutboundError
 from allied.integrations.connectors import FulfillmentRequest, Shipment, TakeIn
-from allied.integrations.http import StoreError
 from allied.integrations.models import Connection, ConnectionKind, InboxMessage
 from allied.integrations.services.connections import connection_create
 from allied.integrations.shopify import WEBHOOK_TOPICS, Shopify, ShopifyClient, order_input
@@ -73,7 +73,7 @@ def test_check_names_the_shop(api) -> None:
 def test_a_wrong_access_token_is_a_401_store_error(api, fake_shopify) -> None:
     fake_shopify.access_token = "shpat_revoked"
 
-    with pytest.raises(StoreError) as refused:
+    with pytest.raises(OutboundError) as refused:
         api.check()
 
     assert refused.value.status == 401
@@ -218,7 +218,7 @@ def test_fulfillment_requests_are_accepted_or_rejected(api, allied, fake_shopify
         "OPEN",
     )
     assert fake_shopify.fulfillment_orders[rejected].messages == ["MUG-NEW is not stocked"]
-    with pytest.raises(StoreError, match="request status is accepted"):
+    with pytest.raises(OutboundError, match="request status is accepted"):
         api.fulfillment_request_answer(accepted, accept=True, message="")
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from allied.accounts.policy import Actor
 from allied.core.models import PersonalDataShared
+from allied.core.outbound import OutboundError
 from allied.integrations.connectors import Shipment, connector_for
-from allied.integrations.http import StoreError
 from allied.integrations.models import Connection, ConnectionKind, InboxMessage
 from allied.integrations.services.connections import connection_create
 from allied.integrations.woocommerce import WooCommerceClient, order_input, tracking_note
@@ -73,7 +73,7 @@ def test_check_proves_the_keys_and_names_the_store(client, fake_woocommerce) -> 
 def test_keys_the_store_does_not_know_are_a_401_store_error_not_retried(client, fake_woocommerce, sleeps) -> None:
     fake_woocommerce.credentials["consumer_secret"] = "cs_rotated_in_the_shop"
 
-    with pytest.raises(StoreError) as refused:
+    with pytest.raises(OutboundError) as refused:
         client.check()
 
     assert refused.value.status == 401
@@ -84,7 +84,7 @@ def test_keys_the_store_does_not_know_are_a_401_store_error_not_retried(client, 
 def test_a_store_without_https_is_refused_before_the_keys_are_sent(woo) -> None:
     woo.store_url = "http://shop.kohsar.example"
 
-    with pytest.raises(StoreError, match="not an https address"):
+    with pytest.raises(OutboundError, match="not an https address"):
         WooCommerceClient(woo)
 
 

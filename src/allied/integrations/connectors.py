@@ -77,7 +77,7 @@ class Shipment:
 
 
 class StoreClient(Protocol):
-    """One connection's conversation with its store. Every method raises `http.StoreError` when the
+    """One connection's conversation with its store. Every method raises `core.outbound.OutboundError` when the
     store refuses or cannot be reached after the retries."""
 
     def check(self) -> str:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from allied.accounts.policy import Actor
 from allied.core.address import Address
+from allied.core.outbound import OutboundError, OutboundHttp
 from allied.integrations.connectors import (
     Action,
     Cancel,
@@ -29,7 +30,6 @@ from allied.integrations.connectors import (
     store_amount,
     store_lines,
 )
-from allied.integrations.http import StoreError, StoreHttp
 from allied.integrations.models import Connection
 from allied.integrations.services.tokens import connection_credentials_refresh
 from allied.orders.models import Channel, PaymentMethod
@@ -177,13 +177,18 @@ class Marketplace:
 
 
 class MarketplaceClient:
-    """One connection's conversation with Daraz: signed requests through `StoreHttp`, the access
+    """One connection's conversation with Daraz: signed requests through `OutboundHttp`, the access
     token exchanged (and sealed in the vault) when it expires or is about to, the call then retried
     once."""
 
     def __init__(self, connection: Connection, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.connection = connection
-        self.http = StoreHttp(store_url=connection.store_url, organization_id=connection.organization_id, sleep=sleep)
+        self.http = OutboundHttp(
+            base_url=connection.store_url,
+            organization_id=connection.organization_id,
+            recipient_category="store_platforms",
+            sleep=sleep,
+        )
         self.app_key = connection.credential("app_key")
         self.app_secret = connection.credential("app_secret")
         self.access_token = connection.credential("access_token")
@@ -210,9 +215,9 @@ class MarketplaceClient:
         try:
             body = response.json()
         except ValueError as error:
-            raise StoreError(f"Daraz answered {path} with something that is not JSON.") from error
+            raise OutboundError(f"Daraz answered {path} with something that is not JSON.") from error
         if not isinstance(body, dict):
-            raise StoreError(f"Daraz answered {path} with something that is not an object.")
+            raise OutboundError(f"Daraz answered {path} with something that is not an object.")
         return body
 
     def exchange(
@@ -229,7 +234,7 @@ class MarketplaceClient:
     def call(
         self, method: str, path: str, params: Mapping[str, Any] | None = None, *, shares: list[str] | None = None
     ) -> dict[str, Any]:
-        """`exchange`, a refusal (`code` not "0") raised as `StoreError` with Daraz's message."""
+        """`exchange`, a refusal (`code` not "0") raised as `OutboundError` with Daraz's message."""
         return _answer(path, self.exchange(method, path, params, shares=shares))
 
     # Tokens --------------------------------------------------------------------------------
@@ -258,7 +263,7 @@ class MarketplaceClient:
             ),
         )
         if not body.get("access_token"):
-            raise StoreError("Daraz gave no access token in exchange for the refresh token.")
+            raise OutboundError("Daraz gave no access token in exchange for the refresh token.")
         values = {"access_token": str(body["access_token"])}
         if body.get("refresh_token"):
             values["refresh_token"] = str(body["refresh_token"])
@@ -373,7 +378,7 @@ def _answer(path: str, body: dict[str, Any]) -> dict[str, Any]:
     code = str(body.get("code", "0"))
     if code != "0":
         kind = body.get("type") or "ERROR"
-        raise StoreError(f"Daraz refused {path}: {body.get('message') or code} ({kind} {code})")
+        raise OutboundError(f"Daraz refused {path}: {body.get('message') or code} ({kind} {code})")
     return body
 
 

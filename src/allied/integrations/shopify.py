@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from allied.core.address import Address
+from allied.core.outbound import OutboundError, OutboundHttp
 from allied.integrations.connectors import (
     Action,
     Cancel,
@@ -25,7 +26,6 @@ from allied.integrations.connectors import (
     store_lines,
     tracking_link_shares,
 )
-from allied.integrations.http import StoreError, StoreHttp
 from allied.orders.models import Channel, PaymentMethod
 from allied.orders.services.intake import OrderInput
 
@@ -279,7 +279,7 @@ class ShopifyClient:
     """One connection's conversation with Shopify's GraphQL Admin API. Shopify meters each shop's
     queries by cost (a bucket of points that refills at `restoreRate` per second): the client keeps
     the last throttle status and each operation's cost, waits before a query the bucket cannot pay
-    for, and waits and retries a query answered THROTTLED. HTTP 429 and 5xx are `StoreHttp`'s."""
+    for, and waits and retries a query answered THROTTLED. HTTP 429 and 5xx are `OutboundHttp`'s."""
 
     def __init__(
         self,
@@ -292,8 +292,9 @@ class ShopifyClient:
         self.remote: dict[str, Any] = dict(connection.remote or {})
         self.sleep = sleep
         self.clock = clock
-        self.http = StoreHttp(
-            store_url=connection.store_url,
+        self.http = OutboundHttp(
+            base_url=connection.store_url,
+            recipient_category="store_platforms",
             organization_id=connection.organization_id,
             headers={"X-Shopify-Access-Token": connection.credential("access_token")},
             sleep=sleep,
@@ -312,7 +313,7 @@ class ShopifyClient:
         shares: Iterable[str] = (),
         reference: str = "",
     ) -> dict[str, Any]:
-        """Run one GraphQL operation; its `errors` raise `StoreError` with their messages."""
+        """Run one GraphQL operation; its `errors` raise `OutboundError` with their messages."""
         categories = list(shares)
         for attempt in range(THROTTLED_RETRIES + 1):
             self._wait_for_budget(operation)
@@ -326,7 +327,7 @@ class ShopifyClient:
             try:
                 body = response.json()
             except ValueError as error:
-                raise StoreError(f"Shopify answered {operation} with something not JSON") from error
+                raise OutboundError(f"Shopify answered {operation} with something not JSON") from error
             cost = (body.get("extensions") or {}).get("cost") or {}
             self._note_cost(operation, cost)
             errors = body.get("errors") or []
@@ -334,10 +335,10 @@ class ShopifyClient:
                 if attempt < THROTTLED_RETRIES:
                     self.sleep(self._throttled_wait(operation, cost))
                     continue
-                raise StoreError(f"Shopify kept {operation} throttled {THROTTLED_RETRIES + 1} times", status=429)
+                raise OutboundError(f"Shopify kept {operation} throttled {THROTTLED_RETRIES + 1} times", status=429)
             if errors:
                 messages = [error.get("message", "") for error in errors] if isinstance(errors, list) else [errors]
-                raise StoreError(f"Shopify refused {operation}: {'; '.join(map(str, messages))}")
+                raise OutboundError(f"Shopify refused {operation}: {'; '.join(map(str, messages))}")
             return dict(body.get("data") or {})
         raise AssertionError("unreachable")
 
@@ -364,7 +365,7 @@ class ShopifyClient:
             return
         available, (_, rate, maximum, _) = self._available(), self.budget
         if needed > maximum:
-            raise StoreError(f"{operation} costs {needed:.0f} points, more than the shop's {maximum:.0f}")
+            raise OutboundError(f"{operation} costs {needed:.0f} points, more than the shop's {maximum:.0f}")
         if needed > available:
             self.sleep((needed - available) / rate)
             self.budget = (needed, rate, maximum, self.clock())
@@ -380,16 +381,16 @@ class ShopifyClient:
             float(status["maximumAvailable"]),
         )
         if needed > maximum:
-            raise StoreError(f"{operation} costs {needed:.0f} points, more than the shop's {maximum:.0f}")
+            raise OutboundError(f"{operation} costs {needed:.0f} points, more than the shop's {maximum:.0f}")
         wait = max(0.0, needed - available) / rate
         self.budget = (needed, rate, maximum, self.clock() + wait)
         return wait
 
     def mutate(self, operation: str, document: str, field: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """Run a mutation; its `userErrors` raise `StoreError` with their messages."""
+        """Run a mutation; its `userErrors` raise `OutboundError` with their messages."""
         result = self.query(operation, document, variables).get(field) or {}
         if errors := result.get("userErrors"):
-            raise StoreError(f"Shopify refused {field}: {'; '.join(str(error.get('message')) for error in errors)}")
+            raise OutboundError(f"Shopify refused {field}: {'; '.join(str(error.get('message')) for error in errors)}")
         return dict(result)
 
     # The conversation ---------------------------------------------------------------------------
@@ -467,7 +468,7 @@ class ShopifyClient:
     def location_id(self) -> str:
         """Allied's location in the shop (its fulfillment service's), as `setup` kept it."""
         if not self.remote.get("location_id"):
-            raise StoreError("Allied is not yet the shop's fulfillment service: set the connection up first.")
+            raise OutboundError("Allied is not yet the shop's fulfillment service: set the connection up first.")
         return str(self.remote["location_id"])
 
     def shipment_confirm(self, shipment: Shipment) -> None:
@@ -476,7 +477,7 @@ class ShopifyClient:
         location = self.location_id()
         order = self.query("FulfillmentOrders", FULFILLMENT_ORDERS, {"id": order_gid(shipment.store_order_id)})
         if not order.get("order"):
-            raise StoreError(f"Shopify has no order {shipment.store_order_id}", status=404)
+            raise OutboundError(f"Shopify has no order {shipment.store_order_id}", status=404)
         open_ids = [
             node["id"]
             for node in order["order"]["fulfillmentOrders"]["nodes"]
@@ -502,7 +503,9 @@ class ShopifyClient:
             or {}
         )
         if errors := result.get("userErrors"):
-            raise StoreError(f"Shopify refused fulfillmentCreate: {'; '.join(str(e.get('message')) for e in errors)}")
+            raise OutboundError(
+                f"Shopify refused fulfillmentCreate: {'; '.join(str(e.get('message')) for e in errors)}"
+            )
 
     def stock_set(self, available: Mapping[str, int]) -> list[str]:
         """Set each SKU's available quantity at Allied's location; returns the SKUs Shopify lacks."""
@@ -538,7 +541,7 @@ class ShopifyClient:
     def fulfillment_order_store_order_id(self, fulfillment_order_id: str) -> str:
         found = self.query("FulfillmentOrderOrder", FULFILLMENT_ORDER_ORDER, {"id": fulfillment_order_id})
         if not found.get("fulfillmentOrder"):
-            raise StoreError(f"Shopify has no fulfillment order {fulfillment_order_id}", status=404)
+            raise OutboundError(f"Shopify has no fulfillment order {fulfillment_order_id}", status=404)
         return str(found["fulfillmentOrder"]["order"]["legacyResourceId"])
 
     def fulfillment_request_answer(self, fulfillment_order_id: str, *, accept: bool, message: str = "") -> str:

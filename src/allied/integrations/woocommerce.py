@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from allied.core.address import Address
+from allied.core.outbound import OutboundError, OutboundHttp
 from allied.integrations.connectors import (
     Action,
     Cancel,
@@ -25,7 +26,6 @@ from allied.integrations.connectors import (
     store_lines,
     tracking_link_shares,
 )
-from allied.integrations.http import StoreError, StoreHttp
 from allied.orders.models import Channel, PaymentMethod
 from allied.orders.services.intake import OrderInput
 
@@ -96,14 +96,15 @@ class WooCommerceClient:
     """One connection's conversation with a WooCommerce store's REST API v3. The consumer key and
     secret go as HTTP Basic auth, which WooCommerce accepts only over https (over http it wants
     OAuth 1.0a signatures): a store address that is not https is refused before anything is sent.
-    Retries, 429 and Retry-After are `StoreHttp`'s."""
+    Retries, 429 and Retry-After are `OutboundHttp`'s."""
 
     def __init__(self, connection: Any, *, sleep: Callable[[float], None] = time.sleep) -> None:
         if not str(connection.store_url).startswith("https://"):
-            raise StoreError(f"{connection.store_url} is not an https address: the keys would travel in clear.")
+            raise OutboundError(f"{connection.store_url} is not an https address: the keys would travel in clear.")
         self.connection = connection
-        self.http = StoreHttp(
-            store_url=connection.store_url,
+        self.http = OutboundHttp(
+            base_url=connection.store_url,
+            recipient_category="store_platforms",
             organization_id=connection.organization_id,
             auth=(connection.credential("consumer_key"), connection.credential("consumer_secret")),
             sleep=sleep,
@@ -123,7 +124,7 @@ class WooCommerceClient:
         try:
             return response.json(), response.headers
         except ValueError as error:
-            raise StoreError(f"{self.http.recipient} answered {path} with something not JSON") from error
+            raise OutboundError(f"{self.http.recipient} answered {path} with something not JSON") from error
 
     def _collection(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Every item of a collection, page after page as `X-WP-TotalPages` counts them."""
@@ -249,7 +250,7 @@ class WooCommerceClient:
         for parent_id, items in by_parent.items():
             errors += self._batch(f"/products/{parent_id}/variations/batch", items)
         if errors:
-            raise StoreError(f"{self.http.recipient} refused some stock updates: {'; '.join(errors)[:300]}")
+            raise OutboundError(f"{self.http.recipient} refused some stock updates: {'; '.join(errors)[:300]}")
         return [sku for sku in wanted if sku not in products and sku not in variations]
 
     def _batch(self, path: str, items: list[tuple[int, int]]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Talking to a store: one HTTP client per connection with timeouts, retries that honour 429 and
+"""Talking to a third party's API (a store platform, a courier): timeouts, retries that honour 429 and
 `Retry-After`, and the sharing register written before personal data leaves."""
 
 import logging
@@ -19,13 +19,13 @@ logger = logging.getLogger(__name__)
 RETRIED_STATUS = {408, 429, 500, 502, 503, 504}
 
 
-class StoreError(Exception):
-    """The store refused or could not be reached after the retries; `status` is its last answer."""
+class OutboundError(Exception):
+    """The remote API refused or could not be reached after the retries; `status` is its last answer."""
 
     def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.retry_after = retry_after  # the store asked to wait longer than a request may: seconds
+        self.retry_after = retry_after  # the remote asked to wait longer than a request may: seconds
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -41,38 +41,40 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-def api_origin(store_url: str) -> str:
-    """Where the store's API answers: its own address, or in development and tests a local fake
-    standing in for it (`ALLIED_STORE_API_ORIGINS`)."""
-    return settings.ALLIED_STORE_API_ORIGINS.get(store_url, store_url)
+def api_origin(url: str) -> str:
+    """Where a remote API answers: its own address, or in development and tests a local fake
+    standing in for it (`ALLIED_API_ORIGINS`)."""
+    return settings.ALLIED_API_ORIGINS.get(url, url)
 
 
-class StoreHttp:
-    """HTTP to one store. A request that meets 429, 408, a 5xx or a transport error is retried with
-    backoff; the store's `Retry-After` is waited out (up to `max_wait`), never ignored."""
+class OutboundHttp:
+    """HTTP to one remote API. A request that meets 429, 408, a 5xx or a transport error is retried with
+    backoff; the remote's `Retry-After` is waited out (up to `max_wait`), never ignored."""
 
     def __init__(
         self,
         *,
-        store_url: str,
+        base_url: str,
         organization_id: int,
+        recipient_category: str,
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | tuple[str, str] | None = None,
         max_attempts: int = 4,
         max_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.store_url = store_url
-        self.recipient = urlsplit(store_url).hostname or store_url
+        self.base_url = base_url
+        self.recipient = urlsplit(base_url).hostname or base_url
+        self.recipient_category = recipient_category
         self.organization_id = organization_id
         self.max_attempts = max_attempts
         self.max_wait = max_wait
         self.sleep = sleep
         self.client = httpx.Client(
-            base_url=api_origin(store_url),
+            base_url=api_origin(base_url),
             headers=dict(headers or {}),
             auth=auth,
-            timeout=httpx.Timeout(settings.ALLIED_STORE_HTTP_TIMEOUT, connect=5.0),
+            timeout=httpx.Timeout(settings.ALLIED_OUTBOUND_HTTP_TIMEOUT, connect=5.0),
             follow_redirects=False,
         )
 
@@ -95,7 +97,7 @@ class StoreHttp:
             sharing_record(
                 organization_id=self.organization_id,
                 recipient=self.recipient,
-                recipient_category="store_platforms",
+                recipient_category=self.recipient_category,
                 data_categories=categories,
                 purpose=purpose,
                 reference=reference,
@@ -106,12 +108,12 @@ class StoreHttp:
                 response = self.client.request(method, path, params=params, json=json, data=data)
             except httpx.TransportError as error:
                 if last:
-                    raise StoreError(f"{self.recipient} could not be reached: {error}") from error
+                    raise OutboundError(f"{self.recipient} could not be reached: {error}") from error
                 self.sleep(min(self.max_wait, 2.0**attempt))
                 continue
             if response.status_code not in RETRIED_STATUS:
                 if response.is_error:
-                    raise StoreError(
+                    raise OutboundError(
                         f"{self.recipient} answered {response.status_code}: {response.text[:300]}",
                         status=response.status_code,
                     )
@@ -120,11 +122,11 @@ class StoreHttp:
                 break
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             if wait is not None and wait > self.max_wait:
-                raise StoreError(
+                raise OutboundError(
                     f"{self.recipient} asked to wait {wait:.0f} s", status=response.status_code, retry_after=wait
                 )
             self.sleep(wait if wait is not None else min(self.max_wait, 2.0**attempt))
-        raise StoreError(
+        raise OutboundError(
             f"{self.recipient} answered {response.status_code} {self.max_attempts} times", status=response.status_code
         )
 
