@@ -232,14 +232,13 @@ def cmd_integrations_connect(args: argparse.Namespace) -> int:
     """Connect a partner's store; credentials from the options or, kept out of the process list,
     from ALLIED_CONNECT_<NAME> variables (ALLIED_CONNECT_CLIENT_SECRET, …)."""
     _setup_django()
-    from django.conf import settings
     from django.db import transaction
-    from django.urls import reverse
 
     from allied.accounts.models import Organization
     from allied.accounts.policy import Actor
     from allied.core.errors import DomainError
     from allied.integrations.connectors import connector_for
+    from allied.integrations.selectors import webhook_address
     from allied.integrations.services.connections import connection_create
 
     organization = Organization.objects.filter(slug=args.org).first()
@@ -264,9 +263,8 @@ def cmd_integrations_connect(args: argparse.Namespace) -> int:
         messages = "; ".join(f"{e.field}: {e.message}" for e in error.errors) or error.detail
         print(f"error: {messages}", file=sys.stderr)
         return 2
-    path = reverse("store_webhook", kwargs={"kind": connection.kind, "public_id": connection.public_id})
     print(f"connection {connection.pk} for {organization.name}: {connection}")
-    print(f"webhook address: {settings.ALLIED_BASE_URL}{path}")
+    print(f"webhook address: {webhook_address(connection)}")
     return 0
 
 

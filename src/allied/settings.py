@@ -181,6 +181,8 @@ ALLIED_OUTBOX_RETENTION_DAYS = int(os.environ.get("ALLIED_OUTBOX_RETENTION_DAYS"
 # Requests to third-party APIs (stores, couriers: core/outbound.py); how often each store is reconciled.
 ALLIED_OUTBOUND_HTTP_TIMEOUT = float(os.environ.get("ALLIED_OUTBOUND_HTTP_TIMEOUT", "15"))
 ALLIED_STORE_POLL_MINUTES = int(os.environ.get("ALLIED_STORE_POLL_MINUTES", "10"))  # a missed webhook: < 15 min
+# A store is told about stock changes at most this often (changes in between go in one push).
+ALLIED_STOCK_PUSH_SECONDS = int(os.environ.get("ALLIED_STOCK_PUSH_SECONDS", "30"))
 # A third party's API address -> where it answers instead: local fakes in development and tests only.
 ALLIED_API_ORIGINS: dict[str, str] = {}
 # Partners' webhook endpoints must be https://; plain http to this machine (127.0.0.1, localhost)

@@ -1,28 +1,29 @@
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
-from django.urls import reverse
 from ninja import Router, Status
 
 from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
 from allied.integrations.models import Connection
-from allied.integrations.schemas import ConnectionCreateIn, ConnectionOut
-from allied.integrations.selectors import access_connection, connections_visible_to
+from allied.integrations.schemas import ConnectionCreateIn, ConnectionHealthOut, ConnectionOut, StoreAnswerOut
+from allied.integrations.selectors import access_connection, connection_health, connections_visible_to, webhook_address
 from allied.integrations.services.connections import (
+    connection_check,
     connection_create,
     connection_disconnect,
     connection_pause,
     connection_resume,
+    connection_resync,
+    connection_set_up,
 )
+from allied.integrations.services.stock import connection_stock_push_all
 
 router = Router(tags=["Store connections"])
 
 
 def _out(connection: Connection) -> ConnectionOut:
-    path = reverse("store_webhook", kwargs={"kind": connection.kind, "public_id": connection.public_id})
     return ConnectionOut.model_validate(
         {**{f: getattr(connection, f) for f in ConnectionOut.model_fields if f != "webhook_url"},
-         "webhook_url": f"{settings.ALLIED_BASE_URL}{path}"}
+         "webhook_url": webhook_address(connection)}
     )  # fmt: skip
 
 
@@ -112,3 +113,65 @@ def connections_disconnect(request: HttpRequest, connection_id: int) -> Connecti
     """Allied forgets the store's tokens for good; the connection stays, disconnected, with its
     history. Needs `integrations:manage`."""
     return _change(request, connection_id, connection_disconnect)
+
+
+@router.get(
+    "/connections/{connection_id}/health",
+    response={200: ConnectionHealthOut, PROBLEM_STATUSES: ProblemSchema},
+    operation_id="connections_health",
+    summary="A store connection's health",
+)
+def connections_health(request: HttpRequest, connection_id: int) -> ConnectionHealthOut:
+    """The last webhook, what waits and since when (the lag), what was refused or failed, the last
+    reconciliation, check and stock push with their errors, and the last comparison of the store's
+    recent orders with Allied's. Needs `integrations:manage`."""
+    connection = access_connection(request.auth, connection_id)  # type: ignore[attr-defined]
+    return ConnectionHealthOut.model_validate(connection_health(connection), from_attributes=True)
+
+
+@router.post(
+    "/connections/{connection_id}/check",
+    response={200: StoreAnswerOut, PROBLEM_STATUSES: ProblemSchema},
+    operation_id="connections_check",
+    summary="Check a store connection's credentials",
+)
+def connections_check(request: HttpRequest, connection_id: int) -> StoreAnswerOut:
+    """Ask the store something only these credentials may ask; `ok: false` carries the store's
+    answer. Needs `integrations:manage`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    answer = connection_check(connection=access_connection(actor, connection_id), actor=actor)
+    return StoreAnswerOut(ok=answer.ok, message=answer.message)
+
+
+@router.post(
+    "/connections/{connection_id}/setup",
+    response={200: StoreAnswerOut, PROBLEM_STATUSES: ProblemSchema},
+    operation_id="connections_setup",
+    summary="Set Allied up in the store",
+)
+def connections_setup(request: HttpRequest, connection_id: int) -> StoreAnswerOut:
+    """Subscribe the store's webhooks to the connection's address (on Shopify, also register Allied
+    as the shop's fulfillment service, with its own location). Running it again changes nothing.
+    Needs `integrations:manage`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    answer = connection_set_up(connection=access_connection(actor, connection_id), actor=actor)
+    return StoreAnswerOut(ok=answer.ok, message=answer.message)
+
+
+@router.post(
+    "/connections/{connection_id}/resync",
+    response={202: StoreAnswerOut, PROBLEM_STATUSES: ProblemSchema},
+    operation_id="connections_resync",
+    summary="Reconcile a store now",
+)
+def connections_resync(request: HttpRequest, connection_id: int, stock: bool = False) -> Status:
+    """In the background: fetch the orders the store changed since the last reconciliation, then
+    compare its last 7 days of orders with Allied's (see the health). With `stock=true`, every
+    product's available quantity is pushed to the store as well. Needs `integrations:manage`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    connection = access_connection(actor, connection_id)
+    with transaction.atomic(durable=True):
+        connection_resync(connection=connection, actor=actor)
+        if stock:
+            connection_stock_push_all(connection=connection, actor=actor)
+    return Status(202, StoreAnswerOut(ok=True, message="Reconciliation queued."))

@@ -40,6 +40,17 @@ class Connection(TenantModel):
     poll_checkpoint = models.DateTimeField(null=True, blank=True)
     last_poll_at = models.DateTimeField(null=True, blank=True)
     last_poll_error = models.TextField(blank=True)
+    # Checks of the credentials and the set-up in the store (webhooks, Shopify's fulfillment service).
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_check_error = models.TextField(blank=True)
+    set_up_at = models.DateTimeField(null=True, blank=True)
+    # Stock: changed products wait in StockPushItem; one push per store at a time, spaced out.
+    stock_sync = models.BooleanField(default=True)
+    stock_push_due_at = models.DateTimeField(null=True, blank=True)  # a push is queued for then
+    last_stock_push_at = models.DateTimeField(null=True, blank=True)
+    last_stock_push_error = models.TextField(blank=True)
+    # The last comparison of the store's recent orders with Allied's (see services/compare.py).
+    comparison = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["organization_id", "name", "id"]
@@ -95,3 +106,18 @@ class InboxMessage(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.delivery_key} ({self.status})"
+
+
+class StockPushItem(TenantModel):
+    """A product whose available quantity the store has not been told since it changed. A change
+    while a push runs moves `changed_at`, so the row outlives that push and the next one sends it."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="stock_pending")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "product"], name="one_pending_push_per_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} → {self.connection_id}"

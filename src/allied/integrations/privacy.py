@@ -27,5 +27,8 @@ declare_personal_data(
         "credential_hints": "the last four characters of those credentials",
         "remote": "ids the store assigned to Allied's fulfillment service, location and webhooks",
         "last_poll_error": "a store API's error message",
+        "last_check_error": "a store API's error message",
+        "last_stock_push_error": "a store API's error message",
+        "comparison": "store order ids and Allied order numbers missing on either side, with counts",
     },
 )

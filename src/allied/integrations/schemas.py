@@ -10,21 +10,35 @@ Secret = Annotated[SafeText, StringConstraints(strip_whitespace=True, min_length
 
 
 class ConnectionCreateIn(Input):
-    kind: Literal["shopify", "woocommerce"] = Field(examples=["shopify"])
+    kind: Literal["shopify", "woocommerce", "marketplace"] = Field(examples=["shopify"])
     name: Annotated[SafeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
         examples=["Main store"]
     )
     store_url: Annotated[SafeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] = Field(
         examples=["kohsar.myshopify.com"],
-        description="The *.myshopify.com domain, or the WooCommerce site's https:// address.",
+        description=(
+            "The *.myshopify.com domain, the WooCommerce site's https:// address, or the marketplace's API address "
+            "(https://api.daraz.com.bd/rest)."
+        ),
     )
     credentials: dict[
-        Literal["access_token", "client_secret", "consumer_key", "consumer_secret", "webhook_secret"], Secret
+        Literal[
+            "access_token",
+            "client_secret",
+            "consumer_key",
+            "consumer_secret",
+            "webhook_secret",
+            "app_key",
+            "app_secret",
+            "refresh_token",
+        ],
+        Secret,
     ] = Field(
         description=(
             "Tokens and secrets the store issued for Allied (never an account password). Shopify: `access_token` "
             "(Admin API) and `client_secret` (signs its webhooks). WooCommerce: `consumer_key`, `consumer_secret` "
-            "and `webhook_secret`."
+            "and `webhook_secret`. Marketplace: `app_key`, `app_secret`, and the seller's `access_token` and "
+            "`refresh_token`."
         ),
         examples=[{"access_token": "shpat_…", "client_secret": "shpss_…"}],
     )
@@ -43,6 +57,41 @@ class ConnectionOut(BaseModel):
     credential_hints: dict[str, str] = Field(description="The last four characters of each credential.")
     last_webhook_at: datetime | None
     created_at: datetime
+    stock_sync: bool = Field(description="Whether Allied pushes available stock to the store.")
+    set_up_at: datetime | None = Field(description="When Allied last subscribed the store's webhooks.")
+
+
+class StoreAnswerOut(BaseModel):
+    ok: bool
+    message: str = Field(examples=["The store answered: Kohsar."])
+
+
+class ComparisonOut(BaseModel):
+    at: datetime
+    days: int
+    store_orders: int = Field(description="Store orders of the period Allied should have taken in.")
+    allied_orders: int
+    missing_in_allied_count: int
+    missing_in_allied: list[dict[str, str]] = Field(description="`store_order_id` and `reason`, first 100.")
+    missing_in_store_count: int
+    missing_in_store: list[dict[str, str]] = Field(description="`number` and `store_order_id`, first 100.")
+
+
+class ConnectionHealthOut(BaseModel):
+    last_webhook_at: datetime | None
+    waiting: int = Field(description="Deliveries received but not processed yet.")
+    oldest_waiting_since: datetime | None = Field(description="The lag: since when the oldest of them waits.")
+    processed: int
+    rejected: int = Field(description="Put on hold or refused, with a reason.")
+    failed: int
+    last_poll_at: datetime | None
+    last_poll_error: str
+    last_check_at: datetime | None
+    last_check_error: str
+    last_stock_push_at: datetime | None
+    last_stock_push_error: str
+    stock_pending: int = Field(description="Products whose quantity the store has not been told yet.")
+    comparison: ComparisonOut | None = Field(description="The last comparison of recent store orders with Allied's.")
 
 
 EventTopic = Annotated[SafeText, StringConstraints(strip_whitespace=True, max_length=80)]

@@ -1,8 +1,11 @@
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 
 from allied.accounts.policy import INTEGRATIONS_MANAGE, WEBHOOKS_MANAGE, Actor, require
 from allied.core.errors import NotFound
@@ -17,6 +20,12 @@ def connection_for_webhook(*, kind: str, public_id: str) -> Connection | None:
     except ValueError:
         return None
     return Connection.objects.select_related("organization").filter(kind=kind, public_id=key).first()
+
+
+def webhook_address(connection: Connection) -> str:
+    """Where the store delivers its webhooks for this connection."""
+    path = reverse("store_webhook", kwargs={"kind": connection.kind, "public_id": connection.public_id})
+    return f"{settings.ALLIED_BASE_URL}{path}"
 
 
 def connections_visible_to(actor: Actor) -> QuerySet[Connection]:
@@ -51,6 +60,14 @@ class ConnectionHealth:
     processed: int
     rejected: int
     failed: int
+    last_poll_at: datetime | None
+    last_poll_error: str
+    last_check_at: datetime | None
+    last_check_error: str
+    last_stock_push_at: datetime | None
+    last_stock_push_error: str
+    stock_pending: int
+    comparison: dict[str, Any] | None
 
 
 def connection_health(connection: Connection) -> ConnectionHealth:
@@ -68,6 +85,14 @@ def connection_health(connection: Connection) -> ConnectionHealth:
         processed=counts.get(InboxStatus.PROCESSED, 0) + counts.get(InboxStatus.IGNORED, 0),
         rejected=counts.get(InboxStatus.REJECTED, 0),
         failed=counts.get(InboxStatus.FAILED, 0),
+        last_poll_at=connection.last_poll_at,
+        last_poll_error=connection.last_poll_error,
+        last_check_at=connection.last_check_at,
+        last_check_error=connection.last_check_error,
+        last_stock_push_at=connection.last_stock_push_at,
+        last_stock_push_error=connection.last_stock_push_error,
+        stock_pending=connection.stock_pending.count(),
+        comparison=connection.comparison or None,
     )
 
 

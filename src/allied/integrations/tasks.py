@@ -24,12 +24,18 @@ def process_inbox_message(message_id: int) -> str:
 
 @retrying(max_attempts=6, base_delay=30, max_delay=900)
 @task
-def poll_connection(connection_id: int) -> dict[str, int]:
-    """Reconcile one store: what it changed since the checkpoint goes through the inbox."""
-    from allied.integrations.services.sync import connection_poll
+def poll_connection(connection_id: int, compare: bool = False) -> dict[str, int]:
+    """Reconcile one store: what it changed since the checkpoint goes through the inbox; then, when
+    asked, compare its recent orders with Allied's for the health page."""
+    from allied.integrations.services.sync import connection_compare, connection_poll
 
     result = connection_poll(connection_id=connection_id)
-    return {"fetched": result.fetched, "kept": result.kept}
+    outcome = {"fetched": result.fetched, "kept": result.kept}
+    if compare:
+        comparison = connection_compare(connection_id=connection_id)
+        outcome["missing_in_allied"] = comparison["missing_in_allied_count"]
+        outcome["missing_in_store"] = comparison["missing_in_store_count"]
+    return outcome
 
 
 @cron("*/5 * * * *")
@@ -59,3 +65,13 @@ def confirm_shipment(connection_id: int, order_id: int) -> None:
     from allied.integrations.services.sync import shipment_confirm
 
     shipment_confirm(connection_id=connection_id, order_id=order_id)
+
+
+@retrying(max_attempts=8, base_delay=30, max_delay=1800)
+@task
+def push_stock(connection_id: int) -> dict[str, int]:
+    """Tell one store the available quantity of what changed since its last push."""
+    from allied.integrations.services.stock import connection_stock_push
+
+    result = connection_stock_push(connection_id=connection_id)
+    return {"pushed": len(result.pushed), "unknown": len(result.unknown)}

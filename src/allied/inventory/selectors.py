@@ -179,3 +179,18 @@ def product_in_bin_or_catalog(actor: Actor, bin: Bin, code: str) -> Product:
                 errors=[FieldError("code", "Unknown or ambiguous.")],
             ) from None
         return matches[0]
+
+
+def available_by_sku(product_ids: Sequence[int]) -> dict[str, int]:
+    """What can be sold of each product, summed over every warehouse (0 for one never stocked),
+    keyed by SKU: what a store is told it has."""
+    available = {
+        row["product_id"]: row["sellable"]
+        for row in Stock.objects.filter(product_id__in=product_ids)
+        .values("product_id")
+        .annotate(sellable=Sum(F("on_hand") - F("reserved") - F("quarantined")))
+    }
+    return {
+        sku: max(0, available.get(pk, 0) or 0)
+        for pk, sku in Product.objects.filter(pk__in=product_ids).values_list("pk", "sku")
+    }

@@ -1,8 +1,11 @@
-"""Connecting partners' stores: credentials sealed in the vault, pause, resume, disconnect, rotation."""
+"""Connecting partners' stores: credentials sealed in the vault, check, set-up in the store, resync,
+pause, resume, disconnect, rotation."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,9 +14,11 @@ from allied.accounts.models import Organization
 from allied.accounts.policy import INTEGRATIONS_MANAGE, Actor, require
 from allied.core.audit import audit_record
 from allied.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from allied.core.outbound import OutboundError
 from allied.core.vault import vault_decrypt, vault_encrypt
 from allied.integrations.connectors import connector_for
 from allied.integrations.models import Connection, ConnectionKind, ConnectionStatus, credential_purpose
+from allied.integrations.selectors import webhook_address
 
 logger = logging.getLogger(__name__)
 
@@ -158,3 +163,82 @@ def connection_disconnect(*, connection: Connection, actor: Actor) -> Connection
         actor,
         allowed_from={ConnectionStatus.ACTIVE, ConnectionStatus.PAUSED},
     )
+
+
+@dataclass(frozen=True)
+class StoreAnswer:
+    ok: bool
+    message: str
+
+
+def _store_call(connection: Connection, actor: Actor, call: Callable[[Any], str]) -> StoreAnswer:
+    """Run one request to the store outside any transaction; what it answered is kept on the connection."""
+    require_manage(actor, connection.organization)
+    if connection.status != ConnectionStatus.ACTIVE:
+        raise Conflict(f"The connection is {connection.get_status_display().lower()}.")
+    client = connector_for(connection.kind).client(connection)
+    try:
+        answer = StoreAnswer(True, call(client))
+    except OutboundError as failure:
+        answer = StoreAnswer(False, str(failure)[:2000])
+    finally:
+        client.close()
+    return answer
+
+
+def connection_check(*, connection: Connection, actor: Actor) -> StoreAnswer:
+    """Prove the credentials still open the store; the answer shows on the health page."""
+    answer = _store_call(connection, actor, lambda client: f"The store answered: {client.check()}.")
+    with transaction.atomic(durable=True):
+        Connection.objects.filter(pk=connection.pk).update(
+            last_check_at=timezone.now(), last_check_error="" if answer.ok else answer.message
+        )
+        audit_record(
+            action="integration.checked",
+            actor=actor,
+            organization=connection.organization,
+            target=connection,
+            changes={"ok": answer.ok},
+        )
+    return answer
+
+
+def connection_set_up(*, connection: Connection, actor: Actor) -> StoreAnswer:
+    """Subscribe the store's webhooks to this connection's address (and on Shopify register Allied as
+    its fulfillment service); what the store assigned is kept, and running it again changes nothing."""
+    remote: dict[str, Any] = {}
+
+    def set_up(client: Any) -> str:
+        remote.update(client.setup(webhook_address=webhook_address(connection)))
+        return f"Webhooks subscribed: {len(remote.get('webhook_ids') or {})}."
+
+    answer = _store_call(connection, actor, set_up)
+    with transaction.atomic(durable=True):
+        now = timezone.now()
+        if answer.ok:
+            Connection.objects.filter(pk=connection.pk).update(
+                remote={**connection.remote, **remote}, set_up_at=now, last_check_at=now, last_check_error=""
+            )
+        else:
+            Connection.objects.filter(pk=connection.pk).update(last_check_at=now, last_check_error=answer.message)
+        audit_record(
+            action="integration.set_up",
+            actor=actor,
+            organization=connection.organization,
+            target=connection,
+            changes={"ok": answer.ok},
+        )
+    return answer
+
+
+@transaction.atomic(savepoint=False)
+def connection_resync(*, connection: Connection, actor: Actor) -> None:
+    """Reconcile now, in the background: fetch what the store changed since the checkpoint, then
+    compare the store's recent orders with Allied's."""
+    from allied.integrations import tasks
+
+    require_manage(actor, connection.organization)
+    if connection.status != ConnectionStatus.ACTIVE:
+        raise Conflict(f"The connection is {connection.get_status_display().lower()}.")
+    tasks.poll_connection.enqueue(connection.pk, compare=True)
+    audit_record(action="integration.resync", actor=actor, organization=connection.organization, target=connection)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from allied.accounts.policy import Actor
 from allied.core.errors import Conflict
-from allied.integrations.connectors import FulfillmentRequest, Shipment, StoreOrder, connector_for
+from allied.integrations.connectors import FulfillmentRequest, Shipment, StoreOrder, TakeIn, connector_for
 from allied.integrations.models import Connection, ConnectionStatus, InboxMessage, InboxStatus
 from allied.integrations.services.inbox import inbox_receive
 from allied.orders.models import Order, OrderStatus
@@ -85,6 +85,68 @@ def connections_due_for_poll(*, now: datetime | None = None) -> list[int]:
     cutoff = (now or timezone.now()) - timedelta(minutes=settings.ALLIED_STORE_POLL_MINUTES)
     due = Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(last_poll_at__gt=cutoff)
     return list(due.values_list("pk", flat=True))
+
+
+COMPARISON_LIMIT = 100  # ids listed on each side; the counts are complete
+
+
+def connection_compare(*, connection_id: int, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
+    """Compare the orders the store changed in the last `days` with Allied's: store orders Allied
+    should have taken in but has not (with the reason Allied gave, if any), and Allied orders of
+    this channel taken in meanwhile that the store does not list. Kept on the connection for the
+    health page; returns it."""
+    connection = Connection.objects.get(pk=connection_id)
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    connector = connector_for(connection.kind)
+    client = connector.client(connection)
+    listed: set[str] = set()
+    expected: dict[str, str] = {}  # store order id -> why it is not in Allied, when it could not be read
+    cursor = None
+    try:
+        while True:
+            page = client.orders_updated_since(since - timedelta(days=1), cursor)
+            for order in page.orders:
+                listed.add(order.store_order_id)
+                try:
+                    if isinstance(connector.action(order.topic, order.payload), TakeIn):
+                        expected[order.store_order_id] = ""
+                except Exception as unreadable:
+                    expected[order.store_order_id] = f"Unreadable: {unreadable}"
+            cursor = page.cursor
+            if cursor is None:
+                break
+    finally:
+        client.close()
+    orders = Order.objects.filter(organization_id=connection.organization_id, channel=connection.kind)
+    taken_in = set(orders.filter(external_id__in=list(expected)).values_list("external_id", flat=True))
+    missing = sorted(set(expected) - taken_in, key=lambda store_id: (len(store_id), store_id))
+    reasons = dict(
+        InboxMessage.objects.filter(
+            connection=connection,
+            store_order_id__in=missing,
+            status__in=[InboxStatus.REJECTED, InboxStatus.FAILED, InboxStatus.PENDING],
+        ).values_list("store_order_id", "reason")
+    )
+    unlisted = orders.filter(created_at__gte=since).exclude(external_id__in=list(listed)).order_by("created_at")
+    comparison = {
+        "at": now.isoformat(),
+        "days": days,
+        "store_orders": len(expected),
+        "allied_orders": len(taken_in),
+        "missing_in_allied_count": len(missing),
+        "missing_in_allied": [
+            {"store_order_id": store_id, "reason": expected[store_id] or reasons.get(store_id) or "Never received."}
+            for store_id in missing[:COMPARISON_LIMIT]
+        ],
+        "missing_in_store_count": unlisted.count(),
+        "missing_in_store": [
+            {"number": number, "store_order_id": external_id}
+            for number, external_id in unlisted.values_list("number", "external_id")[:COMPARISON_LIMIT]
+        ],
+    }
+    Connection.objects.filter(pk=connection.pk).update(comparison=comparison)
+    return comparison
 
 
 def fulfillment_request_answer(*, message_id: int) -> str:

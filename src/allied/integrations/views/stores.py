@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -27,15 +26,20 @@ from allied.integrations.selectors import (
     connection_health,
     connections_with_health,
     inbox_of,
+    webhook_address,
 )
 from allied.integrations.services.connections import (
+    connection_check,
     connection_create,
     connection_disconnect,
     connection_pause,
     connection_resume,
+    connection_resync,
+    connection_set_up,
     webhook_secrets,
 )
 from allied.integrations.services.inbox import inbox_message_replay, inbox_receive
+from allied.integrations.services.stock import connection_stock_push_all
 
 security_log = logging.getLogger("allied.security")
 
@@ -112,39 +116,56 @@ def connection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "integrations/connection_list.html", context)
 
 
+STORE_ACTIONS = {"check": connection_check, "set_up": connection_set_up}  # requests to the store: no transaction
+LOCAL_ACTIONS = {
+    "pause": connection_pause,
+    "resume": connection_resume,
+    "disconnect": connection_disconnect,
+    "resync": connection_resync,
+    "push_stock": connection_stock_push_all,
+}
+DONE = {
+    "pause": "Paused.",
+    "resume": "Resumed.",
+    "disconnect": "Disconnected.",
+    "resync": "Reconciliation queued: refresh in a moment to see its result.",
+    "push_stock": "Every product's available quantity will be pushed to the store.",
+    "replay": "The delivery will be processed again.",
+}
+
+
 @permission_required(policy.INTEGRATIONS_MANAGE)
 def connection_detail(request: HttpRequest, connection_id: int) -> HttpResponse:
-    """A connection's health: its last webhook, what waits, what failed and why; pause, resume,
-    disconnect, and process a rejected or failed delivery again."""
+    """A connection's health: its last webhook, the lag, what failed and why, the last reconciliation
+    and stock push, and how the store's recent orders compare with Allied's; check, set up in the
+    store, resync, push stock, pause, resume, disconnect, and process a failed delivery again."""
     actor = request.actor  # type: ignore[attr-defined]
     connection = access_connection(actor, connection_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
-            with transaction.atomic(durable=True):
-                if action == "pause":
-                    connection_pause(connection=connection, actor=actor)
-                elif action == "resume":
-                    connection_resume(connection=connection, actor=actor)
-                elif action == "disconnect":
-                    connection_disconnect(connection=connection, actor=actor)
-                elif action == "replay":
-                    message = inbox_of(connection).get(pk=int(request.POST.get("message", "0") or 0))
-                    inbox_message_replay(message=message, actor=actor)
-                else:
-                    raise ValidationFailed("Unknown action.")
-        except InboxMessage.DoesNotExist:
+            if action in STORE_ACTIONS:
+                answer = STORE_ACTIONS[action](connection=connection, actor=actor)
+                (messages.success if answer.ok else messages.error)(request, answer.message)
+            else:
+                with transaction.atomic(durable=True):
+                    if action in LOCAL_ACTIONS:
+                        LOCAL_ACTIONS[action](connection=connection, actor=actor)
+                    elif action == "replay":
+                        message = inbox_of(connection).get(pk=int(request.POST.get("message", "0") or 0))
+                        inbox_message_replay(message=message, actor=actor)
+                    else:
+                        raise ValidationFailed("Unknown action.")
+                messages.success(request, DONE[action])
+        except (InboxMessage.DoesNotExist, ValueError):
             messages.error(request, "No such delivery.")
         except FORM_ERRORS as error:
             messages.error(request, error.detail)
-        else:
-            messages.success(request, "Done.")
         return redirect(f"{_area(actor)}_connection", connection_id=connection.pk)
-    path = reverse("store_webhook", kwargs={"kind": connection.kind, "public_id": connection.public_id})
     context = {
         "connection": connection,
         "area": _area(actor),
-        "webhook_address": request.build_absolute_uri(path),
+        "webhook_address": webhook_address(connection),
         "health": connection_health(connection),
         "problems": inbox_of(connection).filter(status__in=[InboxStatus.REJECTED, InboxStatus.FAILED])[:50],
         "recent": inbox_of(connection)[:20],
