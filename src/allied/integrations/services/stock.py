@@ -1,7 +1,8 @@
 """Telling stores what Allied can sell. A stock change marks the product for every store of its
-partner that syncs stock; each store then gets one push for everything that changed, never more
-often than ALLIED_STOCK_PUSH_SECONDS, with the quantity as it is when the push runs (summed over
-every warehouse), so a burst of changes costs the store one request per batch of SKUs."""
+partner that syncs stock and queues one push for the store unless one is queued already; the
+changes that arrive while it waits go in it. A store gets a push at most every
+ALLIED_STOCK_PUSH_SECONDS, with each quantity as it is when the push runs (summed over every
+warehouse), so a burst of changes costs the store one request per batch of SKUs."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,9 +24,6 @@ from allied.integrations.models import Connection, ConnectionStatus, StockPushIt
 from allied.integrations.services.connections import require_manage
 from allied.inventory.selectors import available_by_sku
 
-COALESCE = timedelta(seconds=5)  # changes arriving together (a pick list, a receipt) go in one push
-
-
 def _mark(connection_id: int, product_ids: Iterable[int], now: datetime) -> None:
     """Keep the products pending for the store and make sure a push is queued (call in a transaction)."""
     connection = connection_locked(connection_id)
@@ -41,9 +39,9 @@ def _mark(connection_id: int, product_ids: Iterable[int], now: datetime) -> None
         update_fields=["changed_at"],
     )
     if connection.stock_push_due_at is None:
-        due = now + COALESCE
+        due = now
         if connection.last_stock_push_at:
-            due = max(due, connection.last_stock_push_at + timedelta(seconds=settings.ALLIED_STOCK_PUSH_SECONDS))
+            due = max(now, connection.last_stock_push_at + timedelta(seconds=settings.ALLIED_STOCK_PUSH_SECONDS))
         Connection.objects.filter(pk=connection.pk).update(stock_push_due_at=due)
         tasks.push_stock.using(run_after=due).enqueue(connection.pk)
 
