@@ -71,6 +71,7 @@ class ComparisonOut(BaseModel):
     days: int
     store_orders: int = Field(description="Store orders of the period Allied should have taken in.")
     allied_orders: int
+    waiting: int = Field(description="Received from the store and waiting to be processed: not missing.")
     missing_in_allied_count: int
     missing_in_allied: list[dict[str, str]] = Field(description="`store_order_id` and `reason`, first 100.")
     missing_in_store_count: int

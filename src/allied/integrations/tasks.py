@@ -26,16 +26,24 @@ def process_inbox_message(message_id: int) -> str:
 @task
 def poll_connection(connection_id: int, compare: bool = False) -> dict[str, int]:
     """Reconcile one store: what it changed since the checkpoint goes through the inbox; then, when
-    asked, compare its recent orders with Allied's for the health page."""
-    from allied.integrations.services.sync import connection_compare, connection_poll
+    asked, its recent orders are compared with Allied's, once what the poll kept is processed
+    (the comparison is queued after the inbox's tasks)."""
+    from allied.integrations.services.sync import connection_poll
 
     result = connection_poll(connection_id=connection_id)
-    outcome = {"fetched": result.fetched, "kept": result.kept}
     if compare:
-        comparison = connection_compare(connection_id=connection_id)
-        outcome["missing_in_allied"] = comparison["missing_in_allied_count"]
-        outcome["missing_in_store"] = comparison["missing_in_store_count"]
-    return outcome
+        compare_connection.enqueue(connection_id)
+    return {"fetched": result.fetched, "kept": result.kept}
+
+
+@retrying(max_attempts=3, base_delay=30, max_delay=300)
+@task
+def compare_connection(connection_id: int) -> dict[str, int]:
+    """Compare the store's recent orders with Allied's, for the health page."""
+    from allied.integrations.services.sync import connection_compare
+
+    comparison = connection_compare(connection_id=connection_id)
+    return {key: comparison[key] for key in ("missing_in_allied_count", "missing_in_store_count", "waiting")}
 
 
 @cron("*/5 * * * *")

@@ -24,6 +24,7 @@ from allied.integrations.models import Connection, ConnectionStatus, StockPushIt
 from allied.integrations.services.connections import require_manage
 from allied.inventory.selectors import available_by_sku
 
+
 def _mark(connection_id: int, product_ids: Iterable[int], now: datetime) -> None:
     """Keep the products pending for the store and make sure a push is queued (call in a transaction)."""
     connection = connection_locked(connection_id)

@@ -92,7 +92,8 @@ COMPARISON_LIMIT = 100  # ids listed on each side; the counts are complete
 
 def connection_compare(*, connection_id: int, days: int = 7, now: datetime | None = None) -> dict[str, Any]:
     """Compare the orders the store changed in the last `days` with Allied's: store orders Allied
-    should have taken in but has not (with the reason Allied gave, if any), and Allied orders of
+    should have taken in but has not (with the reason Allied gave, if any; one whose delivery waits
+    in the inbox is counted as waiting, not missing), and Allied orders of
     this channel taken in meanwhile that the store does not list. Kept on the connection for the
     health page; returns it."""
     connection = Connection.objects.get(pk=connection_id)
@@ -120,12 +121,17 @@ def connection_compare(*, connection_id: int, days: int = 7, now: datetime | Non
         client.close()
     orders = Order.objects.filter(organization_id=connection.organization_id, channel=connection.kind)
     taken_in = set(orders.filter(external_id__in=list(expected)).values_list("external_id", flat=True))
-    missing = sorted(set(expected) - taken_in, key=lambda store_id: (len(store_id), store_id))
+    waiting = set(
+        InboxMessage.objects.filter(
+            connection=connection, store_order_id__in=list(expected), status=InboxStatus.PENDING
+        ).values_list("store_order_id", flat=True)
+    )
+    missing = sorted(set(expected) - taken_in - waiting, key=lambda store_id: (len(store_id), store_id))
     reasons = dict(
         InboxMessage.objects.filter(
             connection=connection,
             store_order_id__in=missing,
-            status__in=[InboxStatus.REJECTED, InboxStatus.FAILED, InboxStatus.PENDING],
+            status__in=[InboxStatus.REJECTED, InboxStatus.FAILED],
         ).values_list("store_order_id", "reason")
     )
     unlisted = orders.filter(created_at__gte=since).exclude(external_id__in=list(listed)).order_by("created_at")
@@ -134,6 +140,7 @@ def connection_compare(*, connection_id: int, days: int = 7, now: datetime | Non
         "days": days,
         "store_orders": len(expected),
         "allied_orders": len(taken_in),
+        "waiting": len(waiting - taken_in),  # received, on their way in: not missing
         "missing_in_allied_count": len(missing),
         "missing_in_allied": [
             {"store_order_id": store_id, "reason": expected[store_id] or reasons.get(store_id) or "Never received."}
