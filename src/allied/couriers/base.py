@@ -308,6 +308,9 @@ def render_label(*, courier: str, booking: Booking, parcel: CourierParcel) -> by
     pdf.setFont("Helvetica", 9)
     pdf.drawString(margin, y, f"Consignment {booking.consignment_id}")
     barcode = Code128(booking.tracking_code, barHeight=16 * mm, barWidth=0.3 * mm, quiet=False)
+    if barcode.width > width - 2 * margin:  # a long code: narrower bars, still on the page
+        narrower = 0.3 * mm * (width - 2 * margin) / barcode.width
+        barcode = Code128(booking.tracking_code, barHeight=16 * mm, barWidth=narrower, quiet=False)
     y -= 18 * mm
     barcode.drawOn(pdf, margin, y)
     y -= 4 * mm

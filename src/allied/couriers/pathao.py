@@ -266,7 +266,8 @@ class PathaoAdapter:
     def _call(
         self, method: str, path: str, *, doing: str, json: Any = None, shares: tuple[str, ...] = (), reference: str = ""
     ) -> Any:
-        """One request; an access token Pathao no longer accepts is refreshed once and the request sent again."""
+        """One request; an access token Pathao no longer accepts is refreshed once and the request sent
+        again. The parcel then went out twice, so the sharing register has a row for each sending."""
         missing = [name for name in self.required if not self.credentials.get(name)]
         if missing:
             raise CourierError(f"Pathao is not connected: missing {', '.join(missing)}.", courier=NAME)

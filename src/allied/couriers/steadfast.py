@@ -1,5 +1,5 @@
-"""Steadfast Courier, through its API v1 (base `https://portal.packzy.com/api/v1`; the merchant panel's
-API page links Steadfast's published document). Steadfast has no sandbox: `sandbox` changes nothing.
+"""Steadfast Courier, through its API v1 (base `https://portal.packzy.com/api/v1`). Steadfast publishes
+no sandbox: `sandbox` changes nothing.
 
 The contract, and where it was read:
 
@@ -22,11 +22,15 @@ The contract, and where it was read:
 * Webhooks (the panel's "Webhook" page: a callback URL and an "Auth Token (Bearer)"): POST JSON with
   `Authorization: Bearer <that token>`; `notification_type` "delivery_status" (`consignment_id`,
   `invoice`, `cod_amount`, `status`, `delivery_charge`, `tracking_message`, `updated_at`
-  "YYYY-MM-DD HH:MM:SS", Dhaka time) or "tracking_update" (`consignment_id`, `invoice`,
+  "YYYY-MM-DD HH:MM:SS", no zone: read as Dhaka's, like Pathao's) or "tracking_update" (`consignment_id`, `invoice`,
   `tracking_message`, `updated_at`). The answer is 200 `{"status": "success", "message": "Webhook
-  received successfully."}`. Copies of Steadfast's document and SDKs read for this:
-  https://github.com/mojnomiya/steadfast-python (`docs/steadfast_api_docs.md`), the npm package
-  steadfast-courier-sdk (its `types.d.ts` lists the statuses), and merchants' copies of the webhook page.
+  received successfully."}`.
+
+Steadfast's own document is a page its merchant panel links to; what is above was read from copies of it
+and from clients written against it: https://github.com/mojnomiya/steadfast-python
+(`docs/steadfast_api_docs.md`), https://www.npmjs.com/package/steadfast-courier-sdk (`types.d.ts`
+lists the delivery statuses), and a merchant's copy of the panel's webhook page kept in a public
+repository (the payloads, the bearer token, the expected answer).
 
 Credentials: `api_key`, `secret_key`, `webhook_token` (and `previous_webhook_token` while the panel
 is changed over).
