@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from allied.core.carriers import carrier_get
 from allied.core.models import PersonalDataShared
 from allied.couriers.base import (
     ADAPTERS,
@@ -292,7 +291,6 @@ def test_cancel_says_pathao_must_be_asked(pathao) -> None:
 
 def test_the_adapter_is_registered_under_its_carrier_code(partner_a, credentials) -> None:
     assert ADAPTERS["pathao"] is PathaoAdapter
-    assert carrier_get("pathao").adapter is PathaoAdapter
     adapter = adapter_for("pathao", credentials, organization_id=partner_a.pk, sandbox=True)
     assert isinstance(adapter, PathaoAdapter)
     assert adapter.base_url == "https://courier-api-sandbox.pathao.com"

@@ -5,9 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from allied.core.carriers import carrier_get
 from allied.core.models import PersonalDataShared
-from allied.couriers.base import CourierError, CourierParcel, CourierWebhookRefused, TrackingStatus, adapter_for
+from allied.couriers.base import (
+    ADAPTERS,
+    CourierError,
+    CourierParcel,
+    CourierWebhookRefused,
+    TrackingStatus,
+    adapter_for,
+)
 from allied.couriers.steadfast import STATUSES, SteadfastAdapter
 from tests.fakes.steadfast import CREDENTIALS, DELIVERY_STATUSES
 from tests.fakes.steadfast import fake_steadfast as fake_steadfast  # the fixture
@@ -221,7 +227,7 @@ def test_a_return_is_requested_from_steadfast(steadfast, fake_steadfast) -> None
 
 
 def test_the_adapter_is_registered_under_its_carrier_code(partner_a) -> None:
-    assert carrier_get("steadfast").adapter is SteadfastAdapter
+    assert ADAPTERS["steadfast"] is SteadfastAdapter
     adapter = adapter_for("steadfast", CREDENTIALS, organization_id=partner_a.pk)
     assert isinstance(adapter, SteadfastAdapter)
     adapter.close()

@@ -7,9 +7,4 @@ class CouriersConfig(AppConfig):
     verbose_name = "Courier companies"
 
     def ready(self) -> None:
-        from allied.core.carriers import carrier_adapter_register
-        from allied.couriers import pathao, steadfast  # noqa: F401  (each registers its adapter)
-        from allied.couriers.base import ADAPTERS
-
-        for code, adapter in ADAPTERS.items():
-            carrier_adapter_register(code, adapter)
+        from allied.couriers import pathao, steadfast  # noqa: F401  (each registers its adapter in base.ADAPTERS)
