@@ -62,6 +62,7 @@ CSRF_TRUSTED_ORIGINS = env_list("ALLIED_CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "allied.core",
     "allied.accounts",
+    "allied.couriers",
     "allied.catalog",
     "allied.inventory",
     "allied.orders",

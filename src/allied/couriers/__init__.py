@@ -1,0 +1,1 @@
+"""Courier companies: one module each (pathao, steadfast) behind the adapter interface in `base`."""
