@@ -4,6 +4,7 @@ Production mode (``ALLIED_DEBUG`` unset or false) refuses to start without a str
 ``ALLIED_SECRET_KEY`` and vault keys, and turns on every browser security header.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -184,8 +185,9 @@ ALLIED_OUTBOUND_HTTP_TIMEOUT = float(os.environ.get("ALLIED_OUTBOUND_HTTP_TIMEOU
 ALLIED_STORE_POLL_MINUTES = int(os.environ.get("ALLIED_STORE_POLL_MINUTES", "10"))  # a missed webhook: < 15 min
 # A store is told about stock changes at most this often (changes in between go in one push).
 ALLIED_STOCK_PUSH_SECONDS = int(os.environ.get("ALLIED_STOCK_PUSH_SECONDS", "30"))
-# A third party's API address -> where it answers instead: local fakes in development and tests only.
-ALLIED_API_ORIGINS: dict[str, str] = {}
+# A third party's API address -> where it answers instead: local fakes in development and tests only
+# (JSON: {"https://shop.example": "http://127.0.0.1:8765"}).
+ALLIED_API_ORIGINS: dict[str, str] = json.loads(os.environ.get("ALLIED_API_ORIGINS") or "{}")
 # Partners' webhook endpoints must be https://; plain http to this machine (127.0.0.1, localhost)
 # only where this is on (development and tests, by default).
 ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP = env_bool("ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP", DEBUG)
