@@ -15,7 +15,7 @@ from allied.integrations import marketplace
 from allied.integrations.connectors import Shipment, connector_for
 from allied.integrations.marketplace import MarketplaceClient, lazop_sign
 from allied.integrations.models import Connection, ConnectionKind, InboxMessage, InboxStatus
-from allied.integrations.services.connections import connection_create
+from allied.integrations.services.connections import connection_create, connection_set_up
 from allied.integrations.services.inbox import inbox_receive
 from allied.orders.models import Order, OrderStatus
 from tests.catalog.factories import ProductFactory
@@ -90,7 +90,35 @@ def test_check_names_the_seller_and_setup_subscribes_nothing(fake_marketplace, d
     client = client_of(daraz)
 
     assert client.check() == "Kohsar Traders"
-    assert client.setup(webhook_address="https://allied.example/ignored") == {}
+    assert client.setup(webhook_address="https://allied.example/ignored") == {
+        "seller": "PK1A2B3",
+        "seller_name": "Kohsar Traders",
+    }
+
+
+def test_two_sellers_share_the_marketplace_address_but_one_seller_connects_once(
+    partner_a, partner_b, member, owner, fake_marketplace, daraz
+) -> None:
+    other = member(partner_b)
+    other_owner = Actor(user=other.user, organization=partner_b, role=other.role)
+    second = connection_create(
+        organization=partner_b,
+        kind=ConnectionKind.MARKETPLACE,
+        name="Another seller",
+        store_url=fake_marketplace.store_url,
+        credentials=fake_marketplace.credentials,
+        actor=other_owner,
+    )
+
+    first = connection_set_up(connection=daraz, actor=owner)
+    twin = connection_set_up(connection=second, actor=other_owner)
+
+    assert first.ok
+    assert not twin.ok
+    assert twin.message == "This seller (PK1A2B3) is already connected: Kohsar on Daraz."
+    second.refresh_from_db()
+    assert second.set_up_at is None
+    assert second.last_check_error == twin.message
 
 
 def pull_into_inbox(connection: Connection) -> list[str]:

@@ -284,8 +284,10 @@ class MarketplaceClient:
         return str(data.get("name") or data.get("short_code") or "")
 
     def setup(self, *, webhook_address: str) -> dict[str, Any]:
-        self.check()
-        return {}  # nothing to subscribe: orders are pulled
+        """Nothing to subscribe (orders are pulled); the seller the token belongs to is kept, since
+        every seller of a marketplace shares its API address."""
+        data = self.call("GET", "/seller/get").get("data") or {}
+        return {"seller": str(data.get("short_code") or data.get("seller_id") or ""), "seller_name": data.get("name")}
 
     def orders_updated_since(self, since: datetime, cursor: str | None) -> OrderPage:
         offset = int(cursor or 0)

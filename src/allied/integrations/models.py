@@ -55,9 +55,10 @@ class Connection(TenantModel):
     class Meta:
         ordering = ["organization_id", "name", "id"]
         constraints = [
+            # A marketplace's sellers share its API address: one seller per connection is kept at set-up.
             models.UniqueConstraint(
                 fields=["kind", "store_url"],
-                condition=~models.Q(status="disconnected"),
+                condition=~models.Q(status="disconnected") & ~models.Q(kind="marketplace"),
                 name="one_live_connection_per_store",
             )
         ]

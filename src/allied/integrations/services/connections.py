@@ -70,7 +70,8 @@ def connection_create(
     if errors:
         raise ValidationFailed("The connection is not complete.", errors=errors)
     url = _store_url(kind, store_url)
-    if Connection.objects.filter(kind=kind, store_url=url).exclude(status=ConnectionStatus.DISCONNECTED).exists():
+    live = Connection.objects.filter(kind=kind, store_url=url).exclude(status=ConnectionStatus.DISCONNECTED)
+    if kind != ConnectionKind.MARKETPLACE and live.exists():
         raise Conflict("This store is already connected.", errors=[FieldError("store_url", "Already connected.")])
     values = {field: credentials[field].strip() for field in connector.credential_names}
     connection = Connection.objects.create(
@@ -213,6 +214,16 @@ def connection_set_up(*, connection: Connection, actor: Actor) -> StoreAnswer:
         return f"Webhooks subscribed: {len(remote.get('webhook_ids') or {})}."
 
     answer = _store_call(connection, actor, set_up)
+    seller = remote.get("seller")
+    if answer.ok and seller:
+        twin = (
+            Connection.objects.filter(kind=connection.kind, store_url=connection.store_url, remote__seller=seller)
+            .exclude(pk=connection.pk)
+            .exclude(status=ConnectionStatus.DISCONNECTED)
+            .first()
+        )
+        if twin is not None:
+            answer = StoreAnswer(False, f"This seller ({seller}) is already connected: {twin.name}.")
     with transaction.atomic(durable=True):
         now = timezone.now()
         if answer.ok:
