@@ -256,6 +256,26 @@ def test_the_mandatory_privacy_topics_are_verified_and_kept(shop) -> None:
     assert InboxMessage.objects.get().status == InboxStatus.IGNORED
 
 
+def test_app_uninstalled_disconnects_the_shop_and_forgets_its_tokens(shop) -> None:
+    shop_body = {
+        "id": 548380009,
+        "name": "Kohsar",
+        "domain": "kohsar.myshopify.com",
+        "myshopify_domain": "kohsar.myshopify.com",
+    }
+
+    removed = deliver(shop, "app/uninstalled", shop_body)
+    run_tasks()
+    after = deliver(shop, "orders/create", shopify_order())
+
+    assert removed.status_code == 200
+    shop.refresh_from_db()
+    assert shop.status == "disconnected"
+    assert shop.credentials == {}
+    assert InboxMessage.objects.get(topic="app/uninstalled").reason.startswith("Allied was removed from the store")
+    assert after.status_code == 404  # a disconnected connection takes nothing more
+
+
 def woo_deliver(connection: Connection, topic: str, payload: Any, delivery_id: str) -> Any:
     body = json.dumps(payload).encode()
     headers = {

@@ -35,6 +35,11 @@ class Ignore:
 
 
 @dataclass(frozen=True)
+class Uninstalled:
+    """The store removed Allied (its tokens are revoked): the connection is disconnected."""
+
+
+@dataclass(frozen=True)
 class FulfillmentRequest:
     """The store asks Allied, its fulfillment service, to fulfil a fulfillment order, or to cancel
     one (`cancellation`); Allied answers accept or reject through `StoreClient`."""
@@ -44,7 +49,7 @@ class FulfillmentRequest:
     message: str = ""
 
 
-Action = TakeIn | Cancel | Ignore | FulfillmentRequest
+Action = TakeIn | Cancel | Ignore | FulfillmentRequest | Uninstalled
 
 
 @dataclass(frozen=True)

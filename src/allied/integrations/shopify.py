@@ -20,6 +20,7 @@ from allied.integrations.connectors import (
     Shipment,
     StoreOrder,
     TakeIn,
+    Uninstalled,
     connector_register,
     hmac_sha256_base64_matches,
     store_amount,
@@ -613,6 +614,8 @@ class Shopify:
             )
         if topic in PRIVACY_TOPICS:
             return Ignore("Kept for the privacy engine, which answers Shopify's privacy requests.")
+        if topic == "app/uninstalled":
+            return Uninstalled()
         return Ignore(f"Allied does not act on {topic} yet.")
 
     def updated_at(self, payload: Mapping[str, Any]) -> datetime | None:

@@ -8,9 +8,17 @@ from django.utils import timezone
 from allied.accounts.policy import Actor
 from allied.core.errors import Conflict, ValidationFailed
 from allied.integrations import tasks
-from allied.integrations.connectors import Cancel, FulfillmentRequest, Ignore, MappingFailed, TakeIn, connector_for
+from allied.integrations.connectors import (
+    Cancel,
+    FulfillmentRequest,
+    Ignore,
+    MappingFailed,
+    TakeIn,
+    Uninstalled,
+    connector_for,
+)
 from allied.integrations.models import Connection, InboxMessage, InboxStatus
-from allied.integrations.services.connections import require_manage
+from allied.integrations.services.connections import connection_disconnect, require_manage
 from allied.orders.models import Order, OrderStatus
 from allied.orders.services.intake import order_receive
 from allied.orders.services.lifecycle import order_cancel
@@ -108,6 +116,9 @@ def inbox_message_process(*, message_id: int) -> str:
     if isinstance(action, FulfillmentRequest):
         tasks.answer_fulfillment_request.enqueue(message.pk)
         return _finish(message, InboxStatus.PROCESSED, "Answer queued.")
+    if isinstance(action, Uninstalled):
+        connection_disconnect(connection=connection, actor=actor)
+        return _finish(message, InboxStatus.PROCESSED, "Allied was removed from the store: disconnected.")
     if _superseded(message):
         return _finish(message, InboxStatus.IGNORED, "A newer state of this order was already applied.")
     if isinstance(action, Cancel):
