@@ -28,7 +28,7 @@ out the jobs that break it (reported as unserved) before the plan is handed back
 """
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -93,7 +93,7 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
         for key, other in ((delivery, pickup), (pickup, delivery)):
             if locked_on.get(other) is not None and locked_on.get(key) != locked_on[other]:
                 unserved.setdefault(key, f"its paired stop {other} is locked on the route of {locked_on[other]}")
-    _spread_to_partners(unserved, pairs.pickup_of)
+    _spread_to_partners(unserved, pairs.pickup_of, keep=locked_on.keys())
 
     network = Network(problem, problem.stops, {vehicle.speed_kmh for vehicle in problem.vehicles})
     fleets = _fleets([vehicle for vehicle in problem.vehicles if vehicle.key not in problem.locked])
@@ -156,11 +156,14 @@ def _check_structure(problem: Problem) -> None:
             locked.add(key)
 
 
-def _spread_to_partners(unserved: dict[str, str], pickup_of: dict[str, str]) -> None:
-    """Half a pair cannot be served alone: its partner is left out too, saying why."""
+def _spread_to_partners(unserved: dict[str, str], pickup_of: dict[str, str], keep: Collection[str]) -> None:
+    """Half a pair cannot be served alone: its partner is left out too, saying why.
+
+    A locked stop stays where the dispatcher put it (`verify()` then reports the half pair).
+    """
     for delivery, pickup in pickup_of.items():
         for key, other in ((delivery, pickup), (pickup, delivery)):
-            if other in unserved and key not in unserved:
+            if other in unserved and key not in unserved and key not in keep:
                 unserved[key] = f"its paired stop {other} cannot be served: {unserved[other]}"
 
 
