@@ -1,0 +1,423 @@
+"""Allied's route planner: the problem in, PyVRP's iterated local search, a checked plan out.
+
+How the problem becomes a PyVRP model (PyVRP 0.14):
+
+* one location per stop with coordinates, the hub is location 0 and the only depot;
+* loads have two dimensions, parcels and grams; a plain delivery is a client with a
+  delivery amount (loaded at the hub), a plain pickup (a return) a client with a pickup amount
+  (unloaded at the hub);
+* a paired job (collect at a shop, deliver to a customer) is a PyVRP `Shipment`: PyVRP 0.14
+  models pickup-and-delivery natively, and a shipment's pickup and delivery are always on the
+  same route, the pickup first, with its amount on board in between;
+* a vehicle's shift is its vehicle type's time window (leave the hub after `shift_start`, be
+  back by `shift_end`); identical vehicles (same shift, capacities, cost and speed) share one
+  vehicle type with `num_available` set, which is how PyVRP's own benchmarks state a fleet;
+* every distinct speed is a routing profile with its own duration matrix, so a van and a
+  motorbike take different times over the same streets (the distances are the same);
+* the cost is metres driven plus each used vehicle's fixed cost, so fewer riders win when
+  the metres allow;
+* every stop is optional with a prize larger than any detour and fixed cost could be, so the
+  solver serves everything it can and still returns a feasible plan when not everything fits:
+  what it leaves out is reported, never dropped.
+
+Stops that cannot be served whatever the solver does are found before solving and reported
+with their reason. Locked routes are taken out of the optimisation: their vehicles and stops
+are reported unchanged, with times recomputed. The returned plan is checked by `verify()`;
+should the solver ever return a route that breaks a rule, the route is repaired by leaving
+out the jobs that break it (reported as unserved) before the plan is handed back.
+"""
+
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from pyvrp import Client, Depot, Location, ProblemData, Shipment, VehicleType
+from pyvrp import solve as pyvrp_solve
+from pyvrp.stop import MaxRuntime
+
+from allied.delivery.routing import result as reasons
+from allied.delivery.routing.network import Network, pair_load, pairing
+from allied.delivery.routing.problem import Problem, Stop, Vehicle
+from allied.delivery.routing.result import Plan, PlannedStop, Route, Unserved
+from allied.delivery.routing.verify import verify
+
+type Progress = Callable[[float], None]
+
+PROGRESS_INTERVAL_S = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What the solver places as one unit: a single stop, or a pickup and its delivery."""
+
+    stops: tuple[Stop, ...]
+    parcels: int
+    grams: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Fleet:
+    """Identical vehicles, one PyVRP vehicle type."""
+
+    vehicles: tuple[Vehicle, ...]
+
+    @property
+    def model(self) -> Vehicle:
+        return self.vehicles[0]
+
+
+def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress | None = None) -> Plan:
+    """Plans the routes of `problem` within about `seconds` of wall-clock time.
+
+    Never drops a stop: each one is on exactly one route or in `unserved` with its reason.
+    `progress`, when given, is called with the elapsed fraction of `seconds` at the start,
+    every quarter of a second while the solver searches (from its stopping criterion, which
+    PyVRP calls once per iteration, so reporting costs the search nothing), and with 1.0 at
+    the end. Raises ValueError for input no dispatcher should send: duplicate keys, a locked
+    route naming an unknown vehicle or stop, or a stop locked on two routes.
+    """
+    started = time.perf_counter()
+    if progress is not None:
+        progress(0.0)
+    _check_structure(problem)
+    stops = {stop.key: stop for stop in problem.stops}
+    pairs = pairing(problem.stops)
+    unserved: dict[str, str] = dict(pairs.broken)
+    for stop in problem.stops:
+        if stop.point is None:
+            unserved[stop.key] = reasons.NO_COORDINATES
+
+    locked_on = {key: vehicle for vehicle, keys in problem.locked.items() for key in keys}
+    for delivery, pickup in pairs.pickup_of.items():
+        for key, other in ((delivery, pickup), (pickup, delivery)):
+            if locked_on.get(other) is not None and locked_on.get(key) != locked_on[other]:
+                unserved.setdefault(key, f"its paired stop {other} is locked on the route of {locked_on[other]}")
+    _spread_to_partners(unserved, pairs.pickup_of, keep=locked_on.keys())
+
+    network = Network(problem, problem.stops, {vehicle.speed_kmh for vehicle in problem.vehicles})
+    fleets = _fleets([vehicle for vehicle in problem.vehicles if vehicle.key not in problem.locked])
+    jobs: list[_Job] = []
+    for stop in problem.stops:
+        if stop.key in locked_on or stop.key in unserved or stop.key in pairs.pickup_of:
+            continue  # a paired delivery joins the job of its pickup
+        if stop.key in pairs.delivery_of:
+            delivery = stops[pairs.delivery_of[stop.key]]
+            parcels, grams = pair_load(stop, delivery)
+            job = _Job((stop, delivery), parcels, grams)
+        else:
+            job = _Job((stop,), stop.parcels, stop.weight_g)
+        reason = _why_never(job, fleets, network)
+        if reason is None:
+            jobs.append(job)
+        else:
+            unserved.update((member.key, reason) for member in job.stops)
+
+    vehicles = {vehicle.key: vehicle for vehicle in problem.vehicles}
+    routes: list[Route] = []
+    for vehicle_key, keys in problem.locked.items():
+        kept = [stops[key] for key in keys if key not in unserved]
+        if kept:
+            routes.append(_schedule(kept, vehicles[vehicle_key], network, pairs.pickup_of, locked=True).route)
+    if jobs:
+        budget = _Budget(seconds, started, progress)
+        solved, left_out = _Solver(jobs, fleets, network, pairs.pickup_of).solve(budget, seed)
+        routes.extend(solved)
+        unserved.update((key, reasons.NO_ROOM) for key in left_out)
+
+    outcome = Plan(
+        routes=routes,
+        unserved=[Unserved(stop.key, unserved[stop.key]) for stop in problem.stops if stop.key in unserved],
+        objective=sum(route.distance_m + vehicles[route.vehicle_key].fixed_cost for route in routes),
+        feasible=False,
+        runtime_s=0.0,
+    )
+    violations = verify(problem, outcome)
+    if progress is not None:
+        progress(1.0)
+    return replace(outcome, feasible=not violations, violations=violations, runtime_s=time.perf_counter() - started)
+
+
+def _check_structure(problem: Problem) -> None:
+    for kind, keys in (("stop", [s.key for s in problem.stops]), ("vehicle", [v.key for v in problem.vehicles])):
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"duplicate {kind} keys")
+    stop_keys = {stop.key for stop in problem.stops}
+    vehicle_keys = {vehicle.key for vehicle in problem.vehicles}
+    locked: set[str] = set()
+    for vehicle_key, keys in problem.locked.items():
+        if vehicle_key not in vehicle_keys:
+            raise ValueError(f"a locked route names vehicle {vehicle_key}, which the problem does not have")
+        for key in keys:
+            if key not in stop_keys:
+                raise ValueError(f"the locked route of {vehicle_key} names stop {key}, which the problem does not have")
+            if key in locked:
+                raise ValueError(f"stop {key} is locked twice")
+            locked.add(key)
+
+
+def _spread_to_partners(unserved: dict[str, str], pickup_of: dict[str, str], keep: Collection[str]) -> None:
+    """Half a pair cannot be served alone: its partner is left out too, saying why.
+
+    A locked stop stays where the dispatcher put it (`verify()` then reports the half pair).
+    """
+    for delivery, pickup in pickup_of.items():
+        for key, other in ((delivery, pickup), (pickup, delivery)):
+            if other in unserved and key not in unserved and key not in keep:
+                unserved[key] = f"its paired stop {other} cannot be served: {unserved[other]}"
+
+
+def _fleets(vehicles: Sequence[Vehicle]) -> list[_Fleet]:
+    groups: dict[tuple[int, int, int, int, int, float], list[Vehicle]] = {}
+    for v in vehicles:
+        key = (v.shift_start, v.shift_end, v.capacity_parcels, v.capacity_weight_g, v.fixed_cost, v.speed_kmh)
+        groups.setdefault(key, []).append(v)
+    return [_Fleet(tuple(group)) for group in groups.values()]
+
+
+def _why_never(job: _Job, fleets: Sequence[_Fleet], network: Network) -> str | None:
+    """Why no vehicle could serve `job` even on a route of its own, or None when one could."""
+    if not fleets:
+        return reasons.NO_VEHICLES
+    fitting = [
+        f.model for f in fleets if job.parcels <= f.model.capacity_parcels and job.grams <= f.model.capacity_weight_g
+    ]
+    if not fitting:
+        return reasons.OVER_CAPACITY
+    for vehicle in fitting:
+        duration = network.duration[vehicle.speed_kmh]
+        clock, here, reachable = vehicle.shift_start, 0, True
+        for stop in job.stops:
+            there = network.row[stop.key]
+            clock = max(clock + int(duration[here, there]), stop.window_start)
+            if clock > stop.window_end:
+                reachable = False
+                break
+            clock, here = clock + stop.service, there
+        if reachable and clock + int(duration[here, 0]) <= vehicle.shift_end:
+            return None
+    return reasons.WINDOW_UNREACHABLE
+
+
+@dataclass(frozen=True, slots=True)
+class _Scheduled:
+    route: Route
+    feasible: bool
+
+
+def _schedule(
+    stops: Sequence[Stop],
+    vehicle: Vehicle,
+    network: Network,
+    pickup_of: dict[str, str],
+    *,
+    start: int | None = None,
+    locked: bool = False,
+) -> _Scheduled:
+    """Times `stops` in order, waiting where early; says whether windows, shift and loads hold.
+
+    Without `start`, the rider leaves the hub when the first stop can be reached as its window
+    opens (or at the shift start, if later): any earlier departure only means waiting there.
+    """
+    duration = network.duration[vehicle.speed_kmh]
+    rows = [network.row[stop.key] for stop in stops]
+    if start is None:
+        start = max(vehicle.shift_start, stops[0].window_start - int(duration[0, rows[0]]))
+    feasible = start >= vehicle.shift_start
+    on_route = {stop.key: stop for stop in stops}
+    delivery_of = {pickup: delivery for delivery, pickup in pickup_of.items()}
+    parcels = sum(s.parcels for s in stops if s.kind == "delivery" and s.key not in pickup_of)
+    grams = sum(s.weight_g for s in stops if s.kind == "delivery" and s.key not in pickup_of)
+    feasible &= parcels <= vehicle.capacity_parcels and grams <= vehicle.capacity_weight_g
+    visits = []
+    clock, here, distance = start, 0, 0
+    for stop, there in zip(stops, rows, strict=True):
+        distance += int(network.distance[here, there])
+        arrival = clock + int(duration[here, there])
+        begins = max(arrival, stop.window_start)
+        feasible &= begins <= stop.window_end
+        clock, here = begins + stop.service, there
+        visits.append(PlannedStop(stop.key, arrival, clock))
+        if stop.key in pickup_of:
+            pickup = on_route.get(pickup_of[stop.key])
+            feasible &= pickup is not None
+            load = pair_load(pickup or stop, stop)
+            parcels, grams = parcels - load[0], grams - load[1]
+        elif stop.key in delivery_of:
+            load = pair_load(stop, on_route.get(delivery_of[stop.key], stop))
+            parcels, grams = parcels + load[0], grams + load[1]
+        elif stop.kind == "delivery":
+            parcels, grams = parcels - stop.parcels, grams - stop.weight_g
+        else:
+            parcels, grams = parcels + stop.parcels, grams + stop.weight_g
+        feasible &= parcels <= vehicle.capacity_parcels and grams <= vehicle.capacity_weight_g
+    distance += int(network.distance[here, 0])
+    end = clock + int(duration[here, 0])
+    feasible &= end <= vehicle.shift_end
+    route = Route(vehicle.key, tuple(visits), distance, end - start, start, end, locked)
+    return _Scheduled(route, feasible)
+
+
+class _Budget:
+    """PyVRP's stopping criterion: MaxRuntime over what is left of the caller's seconds.
+
+    MaxRuntime starts its clock at its first call; calling it once here, before PyVRP builds its
+    initial solution, makes that construction count too, so `plan()` keeps to its seconds. The
+    same call, made by PyVRP once per iteration, reports progress.
+    """
+
+    def __init__(self, seconds: float, started: float, progress: Progress | None) -> None:
+        self._seconds = seconds
+        self._started = started
+        self._progress = progress
+        self._reported = started
+        self._limit = MaxRuntime(max(0.0, seconds - (time.perf_counter() - started)))
+        self._limit(0)
+
+    def __call__(self, best_cost: float) -> bool:
+        done = self._limit(best_cost)
+        if self._progress is not None:
+            now = time.perf_counter()
+            if now - self._reported >= PROGRESS_INTERVAL_S:
+                self._reported = now
+                self._progress(min(1.0, (now - self._started) / self._seconds) if self._seconds > 0 else 1.0)
+        return done
+
+
+class _Solver:
+    """One PyVRP model built from the jobs and fleets, and its solution read back."""
+
+    def __init__(
+        self, jobs: Sequence[_Job], fleets: Sequence[_Fleet], network: Network, pickup_of: dict[str, str]
+    ) -> None:
+        self._jobs = jobs
+        self._fleets = fleets
+        self._network = network
+        self._pickup_of = pickup_of
+
+    def _data(self) -> tuple[ProblemData, list[Stop], list[tuple[Stop, Stop]]]:
+        network = self._network
+        singles = [job.stops[0] for job in self._jobs if len(job.stops) == 1]
+        pairs = [(job.stops[0], job.stops[1]) for job in self._jobs if len(job.stops) == 2]
+        ordered = [*singles, *(stop for pair in pairs for stop in pair)]
+        rows = np.array([0, *(network.row[stop.key] for stop in ordered)], dtype=np.intp)
+        index = np.ix_(rows, rows)
+        speeds = sorted({fleet.model.speed_kmh for fleet in self._fleets})
+        distance = np.ascontiguousarray(network.distance[index])
+        durations = [np.ascontiguousarray(network.duration[speed][index]) for speed in speeds]
+
+        # A prize above the dearest way to serve a job (a vehicle of its own, out and back, and
+        # a detour for the pair) makes serving every job that fits better than leaving it out.
+        prize = max(f.model.fixed_cost for f in self._fleets) + 4 * int(distance.max()) + 1
+        locations = [Location(x=0.0, y=0.0, name="hub")]
+        for stop in ordered:
+            point = stop.point
+            locations.append(Location(x=point.lng if point else 0.0, y=point.lat if point else 0.0, name=stop.key))
+        clients = [
+            Client(
+                location=i,
+                delivery=[stop.parcels, stop.weight_g] if stop.kind == "delivery" else [0, 0],
+                pickup=[stop.parcels, stop.weight_g] if stop.kind == "pickup" else [0, 0],
+                service_duration=stop.service,
+                tw_early=stop.window_start,
+                tw_late=stop.window_end,
+                prize=prize,
+                required=False,
+                name=stop.key,
+            )
+            for i, stop in enumerate(singles, start=1)
+        ]
+        shipments = []
+        for n, (pickup, delivery) in enumerate(pairs):
+            location = 1 + len(singles) + 2 * n
+            shipments.append(
+                Shipment(
+                    pickup_location=location,
+                    delivery_location=location + 1,
+                    pickup_tw_early=pickup.window_start,
+                    pickup_tw_late=pickup.window_end,
+                    pickup_service_duration=pickup.service,
+                    delivery_tw_early=delivery.window_start,
+                    delivery_tw_late=delivery.window_end,
+                    delivery_service_duration=delivery.service,
+                    amount=list(pair_load(pickup, delivery)),
+                    prize=2 * prize,
+                    required=False,
+                    name=delivery.key,
+                )
+            )
+        vehicle_types = [
+            VehicleType(
+                num_available=len(fleet.vehicles),
+                capacity=[fleet.model.capacity_parcels, fleet.model.capacity_weight_g],
+                start_depot=0,
+                end_depot=0,
+                fixed_cost=fleet.model.fixed_cost,
+                tw_early=fleet.model.shift_start,
+                tw_late=fleet.model.shift_end,
+                profile=speeds.index(fleet.model.speed_kmh),
+                name=fleet.model.vehicle_type,
+            )
+            for fleet in self._fleets
+        ]
+        data = ProblemData(
+            locations=locations,
+            clients=clients,
+            depots=[Depot(location=0, name="hub")],
+            vehicle_types=vehicle_types,
+            distance_matrices=[distance] * len(speeds),
+            duration_matrices=durations,
+            shipments=shipments,
+        )
+        return data, singles, pairs
+
+    def solve(self, budget: _Budget, seed: int) -> tuple[list[Route], list[str]]:
+        """Routes, and the keys of the stops the solver left out."""
+        data, singles, pairs = self._data()
+        result = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
+        fleets_left = [list(fleet.vehicles) for fleet in self._fleets]
+        routes: list[Route] = []
+        left_out: list[str] = []
+        for solved in result.best.routes():
+            stops: list[Stop] = []
+            for activity in solved.schedule():
+                if activity.is_client():
+                    stops.append(singles[activity.idx])
+                elif activity.is_pickup():
+                    stops.append(pairs[activity.idx][0])
+                elif activity.is_delivery():
+                    stops.append(pairs[activity.idx][1])
+            if not stops:
+                continue
+            vehicle = fleets_left[solved.vehicle_type()].pop(0)
+            scheduled = _schedule(stops, vehicle, self._network, self._pickup_of, start=solved.start_time())
+            if not scheduled.feasible:
+                scheduled = self._repair(stops, vehicle, left_out)
+            if scheduled is not None:
+                routes.append(scheduled.route)
+        routed = {visit.key for route in routes for visit in route.stops}
+        left_out.extend(
+            stop.key for job in self._jobs for stop in job.stops if stop.key not in routed and stop.key not in left_out
+        )
+        return routes, left_out
+
+    def _repair(self, stops: list[Stop], vehicle: Vehicle, left_out: list[str]) -> _Scheduled | None:
+        """Keeps, in route order, each job whose addition leaves the route feasible; drops the rest.
+
+        Only reached when the solver's best solution is infeasible (it ran out of time before
+        finding a feasible one), so the plan still keeps every rule.
+        """
+        partner = {**self._pickup_of, **{p: d for d, p in self._pickup_of.items()}}
+        kept: list[Stop] = []
+        best: _Scheduled | None = None
+        for stop in stops:
+            if stop.key in {s.key for s in kept} or stop.key in left_out:
+                continue
+            members = {stop.key, partner.get(stop.key, stop.key)}
+            trial = [s for s in stops if s.key in members or s.key in {k.key for k in kept}]
+            scheduled = _schedule(trial, vehicle, self._network, self._pickup_of)
+            if scheduled.feasible:
+                kept, best = trial, scheduled
+            else:
+                left_out.extend(sorted(members))
+        return best
