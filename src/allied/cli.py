@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import FrameType
 
 SUPERVISED = ("web", "worker", "scheduler")
@@ -319,6 +319,48 @@ def cmd_integrations_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (YYYY-MM-DD)") from None
+
+
+def cmd_routes_plan(args: argparse.Namespace) -> int:
+    """Plan a hub's day now, as the dispatcher board does, and print the routes."""
+    _setup_django()
+    from django.db import transaction
+
+    from allied.accounts.policy import Actor
+    from allied.core.errors import DomainError
+    from allied.delivery.models import Route
+    from allied.delivery.services.planning import access_hub, plan_run_execute, plan_run_request
+
+    actor = Actor.system("allied routes plan")
+    try:
+        hub = access_hub(args.hub)
+        with transaction.atomic(durable=True):
+            run = plan_run_request(hub=hub, day=args.date, seconds=args.seconds, actor=actor)
+    except DomainError as error:
+        messages = "; ".join(f"{e.field}: {e.message}" for e in error.errors) or error.detail
+        print(f"error: {messages}", file=sys.stderr)
+        return 2
+    run = plan_run_execute(run_id=run.pk)
+    summary = run.summary
+    print(f"{hub.code} {args.date}: {summary['stops']} stop(s), {summary['riders']} rider(s) on shift")
+    for route in Route.objects.filter(hub=hub, date=args.date).select_related("rider__user").order_by("starts_at"):
+        km, hours = route.distance_m / 1000, route.duration_s / 3600
+        print(f"  {route.rider}: {route.stops.count()} stop(s), {km:.1f} km, {hours:.1f} h, "
+              f"{route.starts_at:%H:%M}–{route.ends_at:%H:%M}{' (locked)' if route.locked else ''}")  # fmt: skip
+        for stop in route.stops.order_by("sequence"):
+            kind = stop.get_kind_display()
+            print(f"    {stop.sequence:>3}. {stop.planned_arrival:%H:%M} {kind:<13} {stop.tracking_code}")
+    for unplanned in summary["unplanned"]:
+        print(f"  not planned: {unplanned['tracking_code']}: {unplanned['reason']}")
+    print(f"planned in {summary['runtime_s']} s; {'no violation' if summary['feasible'] else 'VIOLATIONS'}")
+    return 0 if summary["feasible"] else 1
+
+
 def cmd_vault_rotate(args: argparse.Namespace) -> int:
     """Re-seal every stored secret under the newest vault key; exit 1 if any cannot be opened."""
     _setup_django()
@@ -440,6 +482,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_since, required=True, help="YYYY-MM-DD (UTC) or an ISO date and time")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     p.set_defaults(func=cmd_integrations_backfill)
+    p = sub.add_parser("routes", help="last-mile routes")
+    routes_sub = p.add_subparsers(dest="routes_command", required=True)
+    p = routes_sub.add_parser(
+        "plan", help="plan a hub's day (its open stops, its riders on shift) and print the routes"
+    )
+    p.add_argument("--hub", required=True, help="the hub's code")
+    p.add_argument("--date", type=_day, required=True, help="YYYY-MM-DD")
+    p.add_argument("--seconds", type=int, default=10, help="the planner's time limit (1–600)")
+    p.set_defaults(func=cmd_routes_plan)
     p = sub.add_parser("vault", help="the vault of stored secrets")
     vault_sub = p.add_subparsers(dest="vault_command", required=True)
     p = vault_sub.add_parser(

@@ -248,8 +248,15 @@ def demo_load() -> DemoSummary:
     for number, full_name in enumerate(RIDERS, start=1):
         email = f"rider{number}@{domain}"
         user, _ = _member(aes, email, full_name, Role.RIDER)
+        vehicle = VehicleType.objects.get(code="van" if number == 5 else "motorbike")
         Rider.objects.get_or_create(
-            user=user, defaults={"hub": hub, "vehicle": VehicleType.VAN if number == 5 else VehicleType.MOTORBIKE}
+            user=user,
+            defaults={
+                "hub": hub,
+                "vehicle_type": vehicle,
+                "capacity_parcels": vehicle.capacity_parcels,
+                "capacity_kg": vehicle.capacity_kg,
+            },
         )
         if number == 1:
             summary.logins.append((email, Role.RIDER.label, ""))

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from allied.couriers.base import Booking, CourierParcel, TrackingStatus, render_label
+from allied.core.tracking import TrackingStatus
+from allied.couriers.base import Booking, CourierParcel, render_label
 from allied.couriers.pathao import PathaoAdapter
 from allied.couriers.steadfast import SteadfastAdapter
 

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 
 from allied.core.models import PersonalDataShared
+from allied.core.tracking import TrackingStatus
 from allied.couriers.base import (
     ADAPTERS,
     CourierError,
     CourierParcel,
     CourierWebhookRefused,
-    TrackingStatus,
     adapter_for,
 )
 from allied.couriers.pathao import (

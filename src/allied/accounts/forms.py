@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 
 from allied.accounts.models import Organization
-from allied.accounts.roles import ROLES_BY_KIND, ApiScope, OrganizationKind, Role
+from allied.accounts.roles import OPERATOR_SCOPES, ROLES_BY_KIND, ApiScope, OrganizationKind, Role
 from allied.core.contact import COUNTRY_CODES
 
 
@@ -32,7 +32,10 @@ class RoleChangeForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="The application that will use it, e.g. “Mobile app”.")
-    scopes = forms.MultipleChoiceField(choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple)
+    scopes = forms.MultipleChoiceField(
+        choices=[(value, label) for value, label in ApiScope.choices if value not in OPERATOR_SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class ProfileForm(forms.Form):

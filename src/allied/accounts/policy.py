@@ -34,7 +34,8 @@ TRACKING_VIEW = "tracking.view"
 WEBHOOKS_MANAGE = "webhooks.manage"
 INTEGRATIONS_MANAGE = "integrations.manage"  # connect, pause and disconnect stores
 DELIVERY_VIEW = "delivery.view"
-DELIVERY_MANAGE = "delivery.manage"
+DELIVERY_MANAGE = "delivery.manage"  # AES dispatch: hubs, riders, shifts, every partner's stops, plans
+DELIVERY_REQUEST = "delivery.request"  # a partner asks for pickups and drop-offs of its own
 FINANCE_VIEW = "finance.view"
 FINANCE_MANAGE = "finance.manage"
 PRIVACY_MANAGE = "privacy.manage"
@@ -66,9 +67,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
         _PARTNER_COMMON
         | {TEAM_MANAGE, API_KEYS_MANAGE, CATALOG_MANAGE, INVENTORY_MANAGE, ORDERS_MANAGE}
-        | {WEBHOOKS_MANAGE, FINANCE_VIEW, INTEGRATIONS_MANAGE}
+        | {WEBHOOKS_MANAGE, FINANCE_VIEW, INTEGRATIONS_MANAGE, DELIVERY_VIEW, DELIVERY_REQUEST}
     ),
-    Role.MANAGER: frozenset(_PARTNER_COMMON | {CATALOG_MANAGE, INVENTORY_MANAGE, ORDERS_MANAGE, FINANCE_VIEW}),
+    Role.MANAGER: frozenset(
+        _PARTNER_COMMON
+        | {CATALOG_MANAGE, INVENTORY_MANAGE, ORDERS_MANAGE, FINANCE_VIEW, DELIVERY_VIEW, DELIVERY_REQUEST}
+    ),
     Role.VIEWER: frozenset(_PARTNER_COMMON),
 }
 
@@ -80,6 +84,9 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     ApiScope.TRACKING_READ: frozenset({TRACKING_VIEW}),
     ApiScope.WEBHOOKS_MANAGE: frozenset({WEBHOOKS_MANAGE}),
     ApiScope.INTEGRATIONS_MANAGE: frozenset({INTEGRATIONS_MANAGE}),
+    ApiScope.DELIVERY_READ: frozenset({DELIVERY_VIEW, TRACKING_VIEW}),
+    ApiScope.DELIVERY_WRITE: frozenset({DELIVERY_VIEW, TRACKING_VIEW, DELIVERY_REQUEST}),
+    ApiScope.DISPATCH_MANAGE: frozenset({DELIVERY_VIEW, TRACKING_VIEW, DELIVERY_MANAGE}),
 }
 
 

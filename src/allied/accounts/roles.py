@@ -39,3 +39,10 @@ class ApiScope(models.TextChoices):
     TRACKING_READ = "tracking:read", "Read tracking"
     WEBHOOKS_MANAGE = "webhooks:manage", "Manage webhooks"
     INTEGRATIONS_MANAGE = "integrations:manage", "Connect and manage stores"
+    DELIVERY_READ = "delivery:read", "Read delivery stops and their tracking"
+    DELIVERY_WRITE = "delivery:write", "Ask for pickups and drop-offs"
+    DISPATCH_MANAGE = "dispatch:manage", "AES dispatch: hubs, riders, shifts, stops and route plans"
+
+
+# Scopes only a key of AES itself may hold, and the only ones it may hold (decision 0008).
+OPERATOR_SCOPES = frozenset({ApiScope.DISPATCH_MANAGE})

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from allied.accounts.models import ApiKey, Invitation, Membership, Organization, User
 from allied.accounts.policy import API_KEYS_MANAGE, ORGANIZATIONS_MANAGE, Actor, can_manage_team_of, require
-from allied.accounts.roles import ROLES_BY_KIND, ApiScope, OrganizationKind
+from allied.accounts.roles import OPERATOR_SCOPES, ROLES_BY_KIND, ApiScope, OrganizationKind
 from allied.accounts.selectors import API_KEY_PREFIX, hash_secret, invitation_by_token
 from allied.core.audit import NamedActor, audit_record
 from allied.core.contact import country_check, email_check, phone_normalize
@@ -185,12 +185,14 @@ def api_key_create(*, organization: Organization, name: str, scopes: list[str], 
     require(actor, API_KEYS_MANAGE)
     if not actor.is_operator and actor.organization != organization:
         raise NotFound("No such organization.")
-    if organization.is_operator:
-        raise ValidationFailed("API keys belong to partner organizations.")
     unknown = sorted(set(scopes) - set(ApiScope.values))
     errors = []
     if unknown:
         errors.append(FieldError("scopes", f"Unknown scopes: {', '.join(unknown)}."))
+    elif organization.is_operator and not set(scopes) <= OPERATOR_SCOPES:
+        errors.append(FieldError("scopes", f"A key of AES holds only {', '.join(sorted(OPERATOR_SCOPES))}."))
+    elif not organization.is_operator and set(scopes) & OPERATOR_SCOPES:
+        errors.append(FieldError("scopes", f"Only AES's own keys hold {', '.join(sorted(OPERATOR_SCOPES))}."))
     if not scopes:
         errors.append(FieldError("scopes", "Choose at least one scope."))
     if not name.strip():

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from allied.core.tracking import TrackingStatus
+
 
 class Payload(BaseModel):
     """A payload may carry more than its schema names (consumers ignore what they do not know);
@@ -42,6 +44,23 @@ class StockLevelPayload(Payload):
     quarantined: int
     available: int
     cause: str
+
+
+class DeliveryPayload(Payload):
+    """A step of a parcel's last mile. `place` is a hub, an area or a city, never a door; nothing
+    here names the recipient."""
+
+    tracking_code: str
+    kind: str  # drop_off, pickup, return_pickup
+    status: str
+    reason: str
+    at: datetime
+    place: str
+    carrier: str  # aes_riders or a courier company's code
+    order_id: int | None
+    order_number: str
+    external_id: str  # the order's id in its channel (a store's order id)
+    channel: str
 
 
 class ProductPayload(Payload):
@@ -110,6 +129,11 @@ OrderStatusName = Literal[
 ORDER_STATUS_CHANGED: dict[str, EventType] = {
     status: _declare(f"order.{status}", OrderPayload, f"An order became {status.replace('_', ' ')}.")
     for status in OrderStatusName.__args__  # type: ignore[attr-defined]
+}
+
+DELIVERY_STATUS_CHANGED: dict[str, EventType] = {
+    status.value: _declare(f"delivery.{status.value}", DeliveryPayload, f"A parcel's last mile: {status.label}.")
+    for status in TrackingStatus
 }
 
 

@@ -21,11 +21,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
-from django.db import models
-from django.utils.translation import gettext_lazy as _
-
 from allied.core.errors import DomainError, FieldError
 from allied.core.outbound import OutboundError
+from allied.core.tracking import TrackingStatus
 
 # What a booking shares with the courier (fideslang categories of allied.core.privacy), and why.
 PARCEL_SHARES = ("user.name", "user.contact.phone_number", "user.contact.address")
@@ -34,24 +32,6 @@ RECIPIENT_CATEGORY = "delivery_partners"  # allied.core.privacy.SERVICE_PROVIDER
 
 # Tokens and keys an adapter needs, by name (each adapter's module lists its own).
 CourierCredentials = Mapping[str, str]
-
-
-class TrackingStatus(models.TextChoices):
-    """The one status model for every leg of a parcel, AES's own riders and couriers alike."""
-
-    CREATED = "created", _("Created")
-    PICKUP_SCHEDULED = "pickup_scheduled", _("Pickup scheduled")
-    PICKED_UP = "picked_up", _("Picked up")
-    AT_HUB = "at_hub", _("At hub")
-    IN_TRANSIT = "in_transit", _("In transit")
-    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
-    DELIVERED = "delivered", _("Delivered")
-    ATTEMPT_FAILED = "attempt_failed", _("Delivery attempt failed")
-    RESCHEDULED = "rescheduled", _("Rescheduled")
-    RETURN_TO_ORIGIN = "return_to_origin", _("Returning to sender")
-    RETURNED = "returned", _("Returned to sender")
-    CANCELLED = "cancelled", _("Cancelled")
-    EXCEPTION = "exception", _("Exception")
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ import httpx
 from django.utils import timezone
 
 from allied.core.outbound import OutboundError, OutboundHttp
+from allied.core.tracking import TrackingStatus
 from allied.couriers.base import (
     PARCEL_PURPOSE,
     PARCEL_SHARES,
@@ -62,7 +63,6 @@ from allied.couriers.base import (
     CourierEvent,
     CourierParcel,
     CourierWebhookRefused,
-    TrackingStatus,
     WebhookReply,
     bangladesh_phone,
     courier_adapter,

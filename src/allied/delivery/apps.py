@@ -7,4 +7,4 @@ class DeliveryConfig(AppConfig):
     verbose_name = "Last-mile delivery"
 
     def ready(self) -> None:
-        from allied.delivery import privacy  # noqa: F401
+        from allied.delivery import consumers, privacy, tasks  # noqa: F401  (registrations)

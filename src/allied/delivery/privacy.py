@@ -1,5 +1,50 @@
-from allied.core.privacy import declare_personal_data
-from allied.delivery.models import Hub
+"""What the last mile keeps about recipients and senders, why and for how long, and how one
+person's data leaves: the address and contact a stop needs, the proof of delivery, and where
+each tracking event happened."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from allied.core.address import Address
+from allied.core.privacy import (
+    HOSTED,
+    DataSubject,
+    PersonalField,
+    declare_personal_data,
+    kept_for,
+    kept_while,
+    register_subject_handlers,
+    staff_label,
+)
+from allied.delivery.models import (
+    OPEN_STATUSES,
+    DeliveryCode,
+    DeliveryTask,
+    Hub,
+    PlanRun,
+    Proof,
+    Route,
+    Shift,
+    TrackingEvent,
+    VehicleType,
+)
+
+# While the stop is open, then 90 days for claims and disputes, counted from its last change.
+KEPT_FOR_STOPS = kept_while(
+    "the stop is open", Q(status__in=OPEN_STATUSES), then=timedelta(days=90), counts_from="updated_at"
+)
+KEPT_WITH_STOP = kept_while(
+    "the stop is open", Q(task__status__in=OPEN_STATUSES), then=timedelta(days=90), counts_from="task__updated_at"
+)
+TO_COURIER = HOSTED | {"delivery_partners"}  # a stop given to a courier company goes with its address
+
+
+def _stop(category: str, retention: Any = KEPT_FOR_STOPS, shared_with: frozenset[str] = TO_COURIER) -> PersonalField:
+    return PersonalField(category, "last_mile_delivery", retention, legal_basis="contract", shared_with=shared_with)
+
 
 declare_personal_data(
     Hub,
@@ -10,5 +55,96 @@ declare_personal_data(
         "city": "AES's business address",
         "lat": "a depot's location",
         "lng": "a depot's location",
+        "service_areas": "area names and postcodes a hub serves",
+        "service_polygon": "the outline of the area a hub serves",
     },
 )
+declare_personal_data(VehicleType, personal={}, not_personal={"name": "a kind of vehicle"})
+declare_personal_data(Shift, personal={})
+declare_personal_data(Route, personal={})
+declare_personal_data(
+    PlanRun,
+    personal={"requested_by": staff_label(kept_for(timedelta(days=90), counts_from="requested_at"))},
+    not_personal={"summary": "route and stop ids, counts, costs and reasons a stop was left out"},
+)
+declare_personal_data(
+    DeliveryTask,
+    not_personal={"address_coordinates_source": "where the coordinates came from (given, geocoded, a pin)"},
+    personal={
+        "contact_name": _stop("user.name"),
+        "contact_phone": _stop("user.contact.phone_number"),
+        "address_line1": _stop("user.contact.address.street"),
+        "address_line2": _stop("user.contact.address.street"),
+        "address_area": _stop("user.contact.address"),
+        "address_city": _stop("user.contact.address.city"),
+        "address_region": _stop("user.contact.address"),
+        "address_postcode": _stop("user.contact.address.postal_code"),
+        "address_country": _stop("user.contact.address"),
+        "address_lat": _stop("user.location.precise"),
+        "address_lng": _stop("user.location.precise"),
+        "instructions": _stop("user.content"),
+    },
+)
+declare_personal_data(
+    Proof,
+    personal={
+        "recipient_name": _stop("user.name", KEPT_WITH_STOP, HOSTED),
+        "signature_svg": _stop("user.content", KEPT_WITH_STOP, HOSTED),
+        "photo": _stop("user.content", KEPT_WITH_STOP, HOSTED),
+    },
+)
+declare_personal_data(
+    TrackingEvent,
+    personal={
+        # Where the rider stood when recording it: at a door, that is the recipient's.
+        "lat": _stop("user.location.precise", KEPT_WITH_STOP, HOSTED),
+        "lng": _stop("user.location.precise", KEPT_WITH_STOP, HOSTED),
+        "actor_label": staff_label(KEPT_WITH_STOP),
+    },
+    not_personal={"place": "a hub, area or city, never a door", "reason": "a reason code's text"},
+)
+declare_personal_data(DeliveryCode, personal={}, not_personal={"code_hash": "a one-way hash of a one-time code"})
+
+
+def _stops_of(subject: DataSubject) -> Any:
+    match = Q(pk__in=[])
+    if subject.phone:
+        match |= Q(contact_phone=subject.phone)
+    return DeliveryTask.objects.filter(match)
+
+
+def export_stops(subject: DataSubject) -> dict[str, Any]:
+    stops = _stops_of(subject).select_related("hub").prefetch_related("events").order_by("created_at")
+    return {
+        "delivery_stops": [
+            {
+                "tracking_code": stop.tracking_code,
+                "kind": stop.kind,
+                "date": stop.date.isoformat(),
+                "status": stop.status,
+                "contact": stop.contact_name,
+                "phone": stop.contact_phone,
+                "address": stop.address.one_line,
+                "instructions": stop.instructions,
+                "proof": (
+                    {"recipient_name": stop.proof.recipient_name, "at": stop.proof.at.isoformat()}
+                    if hasattr(stop, "proof")
+                    else None
+                ),
+                "events": [{"status": e.status, "at": e.at.isoformat(), "place": e.place} for e in stop.events.all()],
+            }
+            for stop in stops
+        ]
+    }
+
+
+@transaction.atomic(savepoint=False)
+def erase_stops(subject: DataSubject) -> int:
+    """Closed stops lose the person; open ones keep what the rider needs until they close."""
+    closed = _stops_of(subject).exclude(status__in=OPEN_STATUSES)
+    Proof.objects.filter(task__in=closed).update(recipient_name="", signature_svg="", photo="")
+    TrackingEvent.objects.filter(task__in=closed).update(lat=None, lng=None)
+    return closed.update(contact_name="erased", contact_phone="", instructions="", **Address.erasure())
+
+
+register_subject_handlers("delivery", export=export_stops, erase=erase_stops)

@@ -36,6 +36,11 @@ def _keep(connection: Connection, orders: list[StoreOrder]) -> int:
     kept = 0
     with transaction.atomic(durable=True):
         for order in orders:
+            already = InboxMessage.objects.filter(
+                connection=connection, store_order_id=order.store_order_id, store_updated_at=order.updated_at
+            )
+            if already.exists():  # this very state came by webhook: one row per state, one problem shown
+                continue
             key = f"poll:{order.store_order_id}:{order.updated_at.isoformat()}"
             body = json.dumps(order.payload, default=str).encode()
             if inbox_receive(connection=connection, topic=order.topic, delivery_key=key, body=body):
