@@ -8,13 +8,14 @@ from allied.accounts import urls as accounts
 from allied.api import api
 from allied.catalog import urls as catalog
 from allied.core.views import healthz
+from allied.delivery import urls as delivery
 from allied.fulfillment import urls as fulfillment
 from allied.integrations import urls as integrations
 from allied.inventory import urls as inventory
 from allied.orders import urls as orders
 from allied.website import views as website
 
-AREA_APPS = (accounts, catalog, orders, inventory, fulfillment, integrations)
+AREA_APPS = (accounts, catalog, orders, inventory, fulfillment, integrations, delivery)
 
 
 def _area(area: str) -> list[URLPattern]:
@@ -31,6 +32,7 @@ urlpatterns = [
     *accounts.site,
     *fulfillment.site,
     *integrations.site,
+    *delivery.site,
     path("admin/", admin.site.urls),
 ]
 
