@@ -72,7 +72,7 @@ from allied.accounts.policy import (
     WEBHOOKS_MANAGE,
     Actor,
 )
-from allied.accounts.roles import MFA_REQUIRED_ROLES, ApiScope, Role
+from allied.accounts.roles import MFA_REQUIRED_ROLES, OPERATOR_SCOPES, ApiScope, Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
@@ -102,13 +102,13 @@ LOGIN_PATH = "/accounts/login/"
 @dataclass(frozen=True)
 class Caller:
     name: str
-    kind: str  # "anonymous", "partner", "operator", "key", "session" (signed in, calling the API)
+    kind: str  # "anonymous", "partner", "operator", "key", "aes_key" (an AES key), "session" (signed in, API)
     role: str = ""
     scopes: tuple[str, ...] = ()
 
     @property
     def permissions(self) -> frozenset[str]:
-        if self.kind == "key":
+        if self.kind in {"key", "aes_key"}:
             return frozenset().union(*(policy.SCOPE_PERMISSIONS[scope] for scope in self.scopes))
         return policy.ROLE_PERMISSIONS.get(self.role, frozenset())
 
@@ -118,7 +118,7 @@ class Caller:
 
     @property
     def is_operator(self) -> bool:
-        return self.kind == "operator"
+        return self.kind in {"operator", "aes_key"}
 
     @property
     def is_partner(self) -> bool:
@@ -140,11 +140,13 @@ OPERATOR_CALLERS = [
     )
 ]
 PAGE_CALLERS = [ANONYMOUS, *PARTNER_CALLERS, *OPERATOR_CALLERS]
+PARTNER_SCOPES = tuple(scope.value for scope in ApiScope if scope not in OPERATOR_SCOPES)
 API_CALLERS = [
     ANONYMOUS,
     Caller("owner-session", "session", Role.OWNER),  # the API takes keys only, never a browser session
-    *(Caller(f"key[{scope.value}]", "key", scopes=(scope.value,)) for scope in ApiScope),
-    Caller("key[all]", "key", scopes=tuple(scope.value for scope in ApiScope)),
+    *(Caller(f"key[{scope}]", "key", scopes=(scope,)) for scope in PARTNER_SCOPES),
+    Caller("key[all]", "key", scopes=PARTNER_SCOPES),
+    Caller("aes-key[dispatch:manage]", "aes_key", scopes=(ApiScope.DISPATCH_MANAGE.value,)),
 ]
 
 
@@ -195,7 +197,7 @@ class Rule:
     def expect_api(self, caller: Caller) -> str:
         if self.public:
             return OK
-        if caller.kind != "key":
+        if caller.kind not in {"key", "aes_key"}:
             return SIGN_IN
         return OK if self.allows(caller) else REFUSED
 
@@ -364,9 +366,12 @@ def _build_world() -> World:
     for name, membership in memberships.items():
         world.sessions[name] = _sign_in(membership)
     for caller in API_CALLERS:
-        if caller.kind == "key":
+        if caller.kind in {"key", "aes_key"}:
             _, world.keys[caller.name] = api_key_create(
-                organization=partner_a, name=caller.name, scopes=list(caller.scopes), actor=system
+                organization=operator_org if caller.kind == "aes_key" else partner_a,
+                name=caller.name,
+                scopes=list(caller.scopes),
+                actor=system,
             )
     world.sessions["owner-session"] = world.sessions[Role.OWNER]
     return world
@@ -783,7 +788,7 @@ def client_for(world: World, caller: Caller) -> Client:
     the middleware again, and WhiteNoise's reads every static file: most of a case's time."""
     client = world.clients.get(caller.name)
     if client is None:
-        headers = {"Authorization": f"Bearer {world.keys[caller.name]}"} if caller.kind == "key" else {}
+        headers = {"Authorization": f"Bearer {world.keys[caller.name]}"} if caller.kind in {"key", "aes_key"} else {}
         client = world.clients[caller.name] = Client(headers=headers)
     client.cookies = SimpleCookie()
     if caller.name in world.sessions:

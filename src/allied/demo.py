@@ -245,10 +245,22 @@ def demo_load() -> DemoSummary:
             "lng": Decimal("67.069900"),
         },
     )
+    motorbikes, _ = VehicleType.objects.get_or_create(
+        code="motorbike",
+        defaults={
+            "name": "Motorbike",
+            "speed_kmh": Decimal("22"),
+            "capacity_parcels": 30,
+            "capacity_kg": Decimal("40"),
+        },
+    )
+    vans, _ = VehicleType.objects.get_or_create(
+        code="van", defaults={"name": "Van", "speed_kmh": Decimal("18"), "capacity_parcels": 150, "capacity_kg": 600}
+    )
     for number, full_name in enumerate(RIDERS, start=1):
         email = f"rider{number}@{domain}"
         user, _ = _member(aes, email, full_name, Role.RIDER)
-        vehicle = VehicleType.objects.get(code="van" if number == 5 else "motorbike")
+        vehicle = vans if number == 5 else motorbikes
         Rider.objects.get_or_create(
             user=user,
             defaults={

@@ -22,8 +22,20 @@ class HubFactory(factory.django.DjangoModelFactory):
     lng = Decimal("67.069900")
 
 
+SPEEDS = {
+    "motorbike": ("Motorbike", "22", 30, "40"),
+    "van": ("Van", "18", 150, "600"),
+    "bicycle": ("Bicycle", "12", 12, "15"),
+}
+
+
 def vehicle(code: str = "motorbike") -> VehicleType:
-    return VehicleType.objects.get(code=code)  # seeded by the delivery migration
+    """A vehicle type as the delivery migration seeds it (a flushed test database lacks them)."""
+    name, speed, parcels, kg = SPEEDS[code]
+    made, _ = VehicleType.objects.get_or_create(
+        code=code, defaults={"name": name, "speed_kmh": speed, "capacity_parcels": parcels, "capacity_kg": kg}
+    )
+    return made
 
 
 class RiderFactory(factory.django.DjangoModelFactory):

@@ -2,6 +2,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from allied.accounts.policy import INVENTORY_MANAGE, require
 from allied.core.pagination import paginate_by_id
 from allied.core.schemas import PROBLEM_STATUSES, Cursor, Limit, ProblemSchema, QueryInput
 from allied.inventory.models import InboundShipment
@@ -47,6 +48,7 @@ def inbound_shipments_create(request: HttpRequest, payload: InboundCreateIn) -> 
     """Tell AES what stock is on its way. The warehouse records what actually arrives, and any
     difference, when it is received. Needs `inventory:write`."""
     actor = request.auth  # type: ignore[attr-defined]
+    require(actor, INVENTORY_MANAGE)  # (the service checks too) before lookups that would answer 422
     warehouse = warehouse_for_inbound(payload.warehouse or "")
     lines = products_for_lines(actor.organization, [(line.sku, line.quantity) for line in payload.lines])
     with transaction.atomic(durable=True):
