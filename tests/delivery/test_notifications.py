@@ -21,7 +21,11 @@ from allied.delivery.notifications import recipient_message_send
 from allied.delivery.services.recipient import recipient_opt_out, recipient_sms_reply
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.delivery.services.tracking import tracking_event_record
+from allied.orders.services.intake import order_create
+from tests.catalog.factories import ProductFactory
 from tests.delivery.factories import HubFactory
+from tests.inventory.factories import WarehouseFactory
+from tests.orders.factories import order_input
 
 pytestmark = pytest.mark.django_db
 
@@ -187,10 +191,6 @@ def test_a_partner_s_own_wording(task, django_capture_on_commit_callbacks, setti
 
 
 def test_an_order_s_e_mail_address_gets_an_e_mail(task, django_capture_on_commit_callbacks, partner_a) -> None:
-    from allied.orders.services.intake import order_create
-    from tests.catalog.factories import ProductFactory
-    from tests.inventory.factories import WarehouseFactory
-    from tests.orders.factories import order_input
 
     ProductFactory(organization=partner_a, sku="ZS-1")
     order = order_create(
