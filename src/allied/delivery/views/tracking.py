@@ -64,6 +64,8 @@ PUBLIC_WORDS = {
 }
 LABELS = dict(TrackingStatus.choices)
 FINAL = frozenset({S.DELIVERED, S.RETURNED, S.CANCELLED})
+# No arrival to promise: the journey is over, or the next step waits on the recipient or on AES.
+NO_ETA = FINAL | {S.RETURN_TO_ORIGIN, S.ATTEMPT_FAILED, S.EXCEPTION}
 PUBLIC_CACHE = "private, max-age=30"
 PRIVATE_PAGE = "private, no-store"
 GRANT_SALT = "allied.delivery.recipient_grant"
@@ -163,7 +165,8 @@ def track(request: HttpRequest, tracking_code: str) -> HttpResponse:
         "brand": task.organization.name,
         "status": status_words(task.status),
         "final": task.status in FINAL,
-        "eta": None if task.status in FINAL or task.status == S.RETURN_TO_ORIGIN else eta_window(task),
+        "eta": None if task.status in NO_ETA else eta_window(task),
+        "missed": task.status == S.ATTEMPT_FAILED,
         "city": task.address_city or task.hub.city,
         "events": list(reversed(events)),
         "may_change": recipient_may_change(task),
@@ -196,7 +199,7 @@ class RescheduleForm(forms.Form):
 
 class InstructionsForm(forms.Form):
     instructions = forms.CharField(
-        label="Instructions for the rider",
+        label="Your instructions",
         max_length=300,
         help_text="For example: ring the bell twice, leave it with the guard.",
         widget=forms.Textarea(attrs={"rows": 3}),
