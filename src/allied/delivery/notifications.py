@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -120,7 +121,9 @@ def recipient_messages_queue(event: DomainEvent) -> None:
     if task is None or task.kind != TaskKind.DROP_OFF:
         return
     kind = event.type.removeprefix("delivery.")
-    email = Order.objects.filter(pk=task.order_id).values_list("recipient_email", flat=True).first() or ""
+    email = ""
+    if task.order_id is not None:
+        email = Order.objects.filter(pk=task.order_id).values_list("recipient_email", flat=True).first() or ""
     queued = []
     for channel, phone, address in ((MessageChannel.SMS, task.contact_phone, ""), (MessageChannel.EMAIL, "", email)):
         if not (phone or address):
@@ -155,10 +158,10 @@ def _sms_provider() -> Provider | None:
 
 
 def _mail_provider() -> Provider | None:
-    mailer = settings.MAILERS.get("default", {})
-    if not mailer.get("BACKEND", "").endswith("smtp.EmailBackend"):
+    mailer: dict[str, Any] = settings.MAILERS.get("default", {})
+    if not str(mailer.get("BACKEND", "")).endswith("smtp.EmailBackend"):
         return None  # the console and memory backends: nothing leaves Allied
-    host = mailer.get("OPTIONS", {}).get("host", "localhost")
+    host = str(mailer.get("OPTIONS", {}).get("host", "localhost"))
     category = "hosting_providers" if host in LOCAL_MAIL_HOSTS else "communications_providers"
     return Provider(f"mail server {host}", category)
 

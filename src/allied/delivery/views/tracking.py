@@ -194,7 +194,9 @@ class RescheduleForm(forms.Form):
 
     def __init__(self, *args: Any, days: list[date], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["day"].choices = [(day.isoformat(), dateformat.format(day, "l j F")) for day in days]
+        field = self.fields["day"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(day.isoformat(), dateformat.format(day, "l j F")) for day in days]
 
 
 class InstructionsForm(forms.Form):
