@@ -48,6 +48,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from allied.accounts import policy
 from allied.accounts.policy import (
@@ -76,6 +77,9 @@ from allied.accounts.roles import MFA_REQUIRED_ROLES, OPERATOR_SCOPES, ApiScope,
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
+from allied.core.address import Address
+from allied.delivery.models import TaskKind
+from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
 from allied.integrations.services.connections import connection_create
 from allied.integrations.services.subscriptions import subscription_create, subscription_send_test
@@ -86,6 +90,7 @@ from allied.orders.services.lifecycle import order_hand_over, order_pack, order_
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
 from tests.conftest import current_totp_code, enable_totp
+from tests.delivery.factories import HubFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
@@ -310,6 +315,22 @@ def _build_world() -> World:
     inbound = inbound_create(
         organization=partner_a, warehouse=warehouse, reference="SWEEP-ASN", lines=[(product, 5)], actor=owner
     )
+    # A stop of AES's riders: what the public tracking page shows.
+    HubFactory()
+    [stop] = delivery_tasks_create(
+        organization=partner_a,
+        stops=[
+            TaskInput(
+                kind=TaskKind.DROP_OFF,
+                hub_code="KHI-H1",
+                date=timezone.localdate(),
+                address=Address(line1="House 1, Street 4", city="Karachi"),
+                contact_name="Sweep Recipient",
+                contact_phone="+92 300 1112233",
+            )
+        ],
+        actor=system,
+    )
     parcel_return = Return.objects.create(organization=partner_a, order=order, source=ReturnSource.PARTNER_REQUEST)
     return_line = ReturnLine.objects.create(
         organization=partner_a, parcel_return=parcel_return, order_line=order.lines.get(), quantity=1
@@ -354,6 +375,7 @@ def _build_world() -> World:
             "public_id": "00000000-0000-0000-0000-000000000000",  # no such connection
             "webhook_id": webhook.pk,
             "delivery_id": webhook_delivery.pk,
+            "tracking_code": stop.tracking_code,
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -453,6 +475,7 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("manifest", "scan"): lambda w, c: {"code": w.tracking_code},
     ("manifest", "close"): lambda w, c: {"action": "close"},
     ("portal_inbound", ""): lambda w, c: {"reference": "SWEEP-ASN-2", "lines": f"{w.sku}, 3"},
+    ("track_change", "send"): lambda w, c: {"action": "send"},
 }
 
 # The table: every page -----------------------------------------------------------------------
@@ -478,6 +501,12 @@ PAGES: dict[str, dict[str, Rule]] = {
     "ops_webhook": {"GET": needs(WEBHOOKS_MANAGE), "POST": needs(WEBHOOKS_MANAGE)},
     "portal_webhook": {"GET": needs(WEBHOOKS_MANAGE), "POST": needs(WEBHOOKS_MANAGE)},
     "invitation_accept": {"GET": PUBLIC, "POST": PUBLIC},  # the token is the credential
+    # The public tracking page: the tracking code is the credential, and changes need the code
+    # texted to the recipient's phone (tests/delivery/test_tracking_page.py)
+    "track_lookup": {"GET": PUBLIC, "POST": GET_ONLY},
+    "track": {"GET": PUBLIC, "POST": GET_ONLY},
+    "track_change": {"GET": PUBLIC, "POST": PUBLIC, "POST send": PUBLIC},
+    "track_stop": {"GET": PUBLIC, "POST": PUBLIC},
     "api:api-root": {"GET": ABSENT},  # django-ninja's root: nothing lives at /api/v1/ itself
     "api:openapi-json": {"GET": PUBLIC},
     "api:openapi-view": {"GET": PUBLIC},

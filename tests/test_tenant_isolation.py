@@ -35,8 +35,10 @@ pytestmark = pytest.mark.django_db
 
 # Areas that are not tenant data: sign-in pages, the admin (operators only), the public API docs.
 # Not reached with a session: the API (its own tenant walk), and stores' webhooks, whose signature
-# is the credential (tests/integrations: another store's secret answers 401).
-NOT_TENANT_SCOPED = ("accounts/", "admin/", "api/v1/", "integrations/", "invitations/", "static/")
+# is the credential (tests/integrations: another store's secret answers 401). The public tracking
+# page: the tracking code is the credential, and it shows no partner's data but the stop's journey
+# and the brand's name (tests/delivery/test_tracking_page.py).
+NOT_TENANT_SCOPED = ("accounts/", "admin/", "api/v1/", "integrations/", "invitations/", "static/", "track/")
 
 
 @dataclass

@@ -228,6 +228,21 @@ MFA_ADAPTER = "allied.accounts.adapter.AlliedMfaAdapter"
 INVITATION_VALID_DAYS = 7
 ALLIED_BASE_URL = os.environ.get("ALLIED_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Recipients of the last mile (delivery/notifications.py, delivery/views/tracking.py) -----------
+# Where text messages go: a class of allied.core.sms (the console one logs them; development).
+ALLIED_SMS_BACKEND = os.environ.get("ALLIED_SMS_BACKEND", "allied.core.sms.ConsoleSmsBackend")
+# A partner's own wording, per organization slug and message kind (out_for_delivery, delivered,
+# attempt_failed; "<kind>.email" for the e-mail body): Django template text (JSON).
+ALLIED_RECIPIENT_MESSAGES: dict[str, dict[str, str]] = json.loads(os.environ.get("ALLIED_RECIPIENT_MESSAGES") or "{}")
+# The public tracking page: lookups per client address and window (seconds), then 429.
+ALLIED_TRACKING_LOOKUPS = int(os.environ.get("ALLIED_TRACKING_LOOKUPS", "30"))
+ALLIED_TRACKING_WINDOW_SECONDS = int(os.environ.get("ALLIED_TRACKING_WINDOW_SECONDS", "600"))
+# One-time codes to change a delivery: how many a stop may be sent per hour, and from one address.
+ALLIED_RECIPIENT_CODES_PER_STOP_HOUR = int(os.environ.get("ALLIED_RECIPIENT_CODES_PER_STOP_HOUR", "3"))
+ALLIED_RECIPIENT_CODES_PER_ADDRESS_HOUR = int(os.environ.get("ALLIED_RECIPIENT_CODES_PER_ADDRESS_HOUR", "10"))
+# Days no hub delivers (ISO weekdays, 1 = Monday … 7 = Sunday): a recipient cannot move a stop there.
+ALLIED_HUB_CLOSED_WEEKDAYS = [int(day) for day in env_list("ALLIED_HUB_CLOSED_WEEKDAYS")]
+
 # Mail: Django 6.1 MAILERS. SMTP in production (a local MTA unless ALLIED_SMTP_HOST says otherwise);
 # the console in development unless an SMTP host is given.
 DEFAULT_FROM_EMAIL = os.environ.get("ALLIED_MAIL_FROM", "Allied <no-reply@allied.example>")

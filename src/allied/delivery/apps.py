@@ -7,4 +7,8 @@ class DeliveryConfig(AppConfig):
     verbose_name = "Last-mile delivery"
 
     def ready(self) -> None:
-        from allied.delivery import consumers, privacy, tasks  # noqa: F401  (registrations)
+        from allied.delivery import consumers, notifications, privacy, tasks  # noqa: F401  (registrations)
+        from allied.delivery.views.tracking import order_tracking_steps
+        from allied.orders.selectors import order_delivery_steps_source
+
+        order_delivery_steps_source("delivery", order_tracking_steps)

@@ -319,3 +319,56 @@ class PlanRun(models.Model):
 
     def __str__(self) -> str:
         return f"Plan {self.hub.code} {self.date} ({self.status})"
+
+
+class MessageChannel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "E-mail"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Handed to the provider"  # left so when the process died mid-send: never sent twice
+    SENT = "sent", "Sent"
+    OPTED_OUT = "opted_out", "Not sent: the recipient opted out"
+    REFUSED = "refused", "Not sent: the privacy contract does not allow that provider"
+    FAILED = "failed", "Failed"
+
+
+class RecipientMessage(TenantModel):
+    """One message to a stop's recipient about its journey (out for delivery, delivered, an attempt
+    failed), queued by the consumer of the `delivery.*` events and sent by a task."""
+
+    task = models.ForeignKey(DeliveryTask, on_delete=models.CASCADE, related_name="messages")
+    event_id = models.BigIntegerField()  # the domain event it answers: one message per event and channel
+    kind = models.CharField(max_length=20, choices=TrackingStatus.choices)
+    channel = models.CharField(max_length=8, choices=MessageChannel.choices)
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    provider = models.CharField(max_length=200, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "channel"], name="one_recipient_message_per_event_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} for {self.task.tracking_code}"
+
+
+class RecipientOptOut(models.Model):
+    """A phone number whose owner asked for no more delivery messages (a link or a STOP reply),
+    whichever partner the parcel is from; one-time codes they ask for themselves still go."""
+
+    phone = models.CharField(max_length=32, unique=True)  # E.164
+    source = models.CharField(max_length=16)  # "link" or "keyword"
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Opt-out …{self.phone[-4:]}"

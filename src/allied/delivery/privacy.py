@@ -26,6 +26,8 @@ from allied.delivery.models import (
     Hub,
     PlanRun,
     Proof,
+    RecipientMessage,
+    RecipientOptOut,
     Route,
     Shift,
     TrackingEvent,
@@ -104,6 +106,28 @@ declare_personal_data(
     not_personal={"place": "a hub, area or city, never a door", "reason": "a reason code's text"},
 )
 declare_personal_data(DeliveryCode, personal={}, not_personal={"code_hash": "a one-way hash of a one-time code"})
+# Whom a message about a stop went to: kept with the stop, for the recipient's questions and disputes.
+declare_personal_data(
+    RecipientMessage,
+    personal={
+        "phone": _stop("user.contact.phone_number", KEPT_WITH_STOP, HOSTED),
+        "email": _stop("user.contact.email", KEPT_WITH_STOP, HOSTED),
+    },
+    not_personal={"provider": "the name of the SMS or mail service a message was handed to"},
+)
+# Kept so that the request is honoured: as long as messages may be sent to the number at all.
+declare_personal_data(
+    RecipientOptOut,
+    personal={
+        "phone": PersonalField(
+            "user.contact.phone_number",
+            "last_mile_delivery",
+            kept_for(timedelta(days=3 * 365), counts_from="created_at"),
+            legal_basis="legal_obligation",
+            shared_with=HOSTED,
+        )
+    },
+)
 
 
 def _stops_of(subject: DataSubject) -> Any:
@@ -114,7 +138,7 @@ def _stops_of(subject: DataSubject) -> Any:
 
 
 def export_stops(subject: DataSubject) -> dict[str, Any]:
-    stops = _stops_of(subject).select_related("hub").prefetch_related("events").order_by("created_at")
+    stops = _stops_of(subject).select_related("hub").prefetch_related("events", "messages").order_by("created_at")
     return {
         "delivery_stops": [
             {
@@ -132,9 +156,16 @@ def export_stops(subject: DataSubject) -> dict[str, Any]:
                     else None
                 ),
                 "events": [{"status": e.status, "at": e.at.isoformat(), "place": e.place} for e in stop.events.all()],
+                "messages": [
+                    {"kind": m.kind, "channel": m.channel, "status": m.status, "at": m.created_at.isoformat()}
+                    for m in stop.messages.all()
+                ],
             }
             for stop in stops
-        ]
+        ],
+        "delivery_message_opt_out": RecipientOptOut.objects.filter(phone=subject.phone).exists()
+        if subject.phone
+        else False,
     }
 
 
@@ -144,6 +175,8 @@ def erase_stops(subject: DataSubject) -> int:
     closed = _stops_of(subject).exclude(status__in=OPEN_STATUSES)
     Proof.objects.filter(task__in=closed).update(recipient_name="", signature_svg="", photo="")
     TrackingEvent.objects.filter(task__in=closed).update(lat=None, lng=None)
+    RecipientMessage.objects.filter(task__in=closed).update(phone="", email="")
+    # An opt-out stays: erasing it would start the messages again.
     return closed.update(contact_name="erased", contact_phone="", instructions="", **Address.erasure())
 
 

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -55,3 +57,29 @@ def access_order_by_code(actor: Actor, code: str) -> Order:
     if order is None:
         raise NotFound(f"No order {code}.")
     return order
+
+
+@dataclass(frozen=True)
+class DeliveryStep:
+    """One step of an order's parcel on its last mile, as the order page shows it."""
+
+    at: datetime
+    status: str  # in words
+    place: str  # a hub, an area or a city
+    who: str = ""  # the rider, the courier, "system": shown to AES staff only
+
+
+# The last mile sits above orders (it imports orders, never the reverse), so it lends the order page
+# its tracking events through this registry; `delivery/apps.py` registers its source.
+_delivery_step_sources: dict[str, Callable[[Order], list[DeliveryStep]]] = {}
+
+
+def order_delivery_steps_source(name: str, source: Callable[[Order], list[DeliveryStep]]) -> None:
+    _delivery_step_sources[name] = source
+
+
+def order_delivery_steps(actor: Actor, order: Order) -> list[DeliveryStep]:
+    """The order's delivery timeline, oldest first; who recorded each step only for AES staff."""
+    require(actor, ORDERS_VIEW)
+    steps = sorted((step for source in _delivery_step_sources.values() for step in source(order)), key=lambda s: s.at)
+    return steps if actor.is_operator else [replace(step, who="") for step in steps]

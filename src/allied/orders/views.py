@@ -15,7 +15,7 @@ from allied.core.forms import form_add_domain_error
 from allied.orders.forms import OrderImportForm
 from allied.orders.models import Channel, OrderStatus
 from allied.orders.order_csv import order_csv_parse
-from allied.orders.selectors import access_order, orders_visible_to
+from allied.orders.selectors import access_order, order_delivery_steps, orders_visible_to
 from allied.orders.services.intake import orders_import
 from allied.orders.services.lifecycle import order_cancel, order_record_delivery, order_split_backorder
 from allied.orders.state import CANCELLABLE
@@ -91,6 +91,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "can_record_delivery": order.status in {OrderStatus.HANDED_OVER, OrderStatus.ATTEMPT_FAILED}
         and policy.actor_can(actor, policy.DELIVERY_RECORD),
         "returns": order.returns.prefetch_related("lines__order_line"),  # type: ignore[attr-defined]
+        "delivery_steps": order_delivery_steps(actor, order),
     }
     return render(request, "orders/order_detail.html", context)
 
