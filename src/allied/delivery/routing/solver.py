@@ -30,6 +30,7 @@ out the jobs that break it (reported as unserved) before the plan is handed back
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import numpy as np
 from pyvrp import Client, Depot, Location, ProblemData, Shipment, VehicleType
@@ -102,9 +103,9 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
         if stop.key in locked_on or stop.key in unserved or stop.key in pairs.pickup_of:
             continue  # a paired delivery joins the job of its pickup
         if stop.key in pairs.delivery_of:
-            delivery = stops[pairs.delivery_of[stop.key]]
-            parcels, grams = pair_load(stop, delivery)
-            job = _Job((stop, delivery), parcels, grams)
+            partner = stops[pairs.delivery_of[stop.key]]
+            parcels, grams = pair_load(stop, partner)
+            job = _Job((stop, partner), parcels, grams)
         else:
             job = _Job((stop,), stop.parcels, stop.weight_g)
         reason = _why_never(job, fleets, network)
@@ -139,8 +140,8 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
 
 
 def _check_structure(problem: Problem) -> None:
-    for kind, keys in (("stop", [s.key for s in problem.stops]), ("vehicle", [v.key for v in problem.vehicles])):
-        if len(set(keys)) != len(keys):
+    for kind, named in (("stop", [s.key for s in problem.stops]), ("vehicle", [v.key for v in problem.vehicles])):
+        if len(set(named)) != len(named):
             raise ValueError(f"duplicate {kind} keys")
     stop_keys = {stop.key for stop in problem.stops}
     vehicle_keys = {vehicle.key for vehicle in problem.vehicles}
@@ -274,7 +275,7 @@ class _Budget:
         self._limit = MaxRuntime(max(0.0, seconds - (time.perf_counter() - started)))
         self._limit(0)
 
-    def __call__(self, best_cost: float) -> bool:
+    def __call__(self, best_cost: int) -> bool:
         done = self._limit(best_cost)
         if self._progress is not None:
             now = time.perf_counter()
@@ -365,8 +366,9 @@ class _Solver:
             clients=clients,
             depots=[Depot(location=0, name="hub")],
             vehicle_types=vehicle_types,
-            distance_matrices=[distance] * len(speeds),
-            duration_matrices=durations,
+            # PyVRP's stubs spell a matrix `ndarray[int]`; these are int64 arrays as it wants.
+            distance_matrices=cast("list[Any]", [distance] * len(speeds)),
+            duration_matrices=cast("list[Any]", durations),
             shipments=shipments,
         )
         return data, singles, pairs
@@ -391,10 +393,9 @@ class _Solver:
                 continue
             vehicle = fleets_left[solved.vehicle_type()].pop(0)
             scheduled = _schedule(stops, vehicle, self._network, self._pickup_of, start=solved.start_time())
-            if not scheduled.feasible:
-                scheduled = self._repair(stops, vehicle, left_out)
-            if scheduled is not None:
-                routes.append(scheduled.route)
+            kept = scheduled if scheduled.feasible else self._repair(stops, vehicle, left_out)
+            if kept is not None:
+                routes.append(kept.route)
         routed = {visit.key for route in routes for visit in route.stops}
         left_out.extend(
             stop.key for job in self._jobs for stop in job.stops if stop.key not in routed and stop.key not in left_out
