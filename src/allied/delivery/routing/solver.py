@@ -120,9 +120,12 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
         kept = [stops[key] for key in keys if key not in unserved]
         if kept:
             routes.append(_schedule(kept, vehicles[vehicle_key], network, pairs.pickup_of, locked=True).route)
+    iterations = 0
     if jobs:
         budget = _Budget(seconds, started, progress)
-        solved, left_out = _Solver(jobs, fleets, network, pairs.pickup_of).solve(budget, seed)
+        solver = _Solver(jobs, fleets, network, pairs.pickup_of)
+        solved, left_out = solver.solve(budget, seed)
+        iterations = solver.iterations
         routes.extend(solved)
         unserved.update((key, reasons.NO_ROOM) for key in left_out)
 
@@ -136,7 +139,13 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
     violations = verify(problem, outcome)
     if progress is not None:
         progress(1.0)
-    return replace(outcome, feasible=not violations, violations=violations, runtime_s=time.perf_counter() - started)
+    return replace(
+        outcome,
+        feasible=not violations,
+        violations=violations,
+        runtime_s=time.perf_counter() - started,
+        iterations=iterations,
+    )
 
 
 def _check_structure(problem: Problem) -> None:
@@ -295,6 +304,7 @@ class _Solver:
         self._fleets = fleets
         self._network = network
         self._pickup_of = pickup_of
+        self.iterations = 0
 
     def _data(self) -> tuple[ProblemData, list[Stop], list[tuple[Stop, Stop]]]:
         network = self._network
@@ -310,6 +320,13 @@ class _Solver:
         # A prize above the dearest way to serve a job (a vehicle of its own, out and back, and
         # a detour for the pair) makes serving every job that fits better than leaving it out.
         prize = max(f.model.fixed_cost for f in self._fleets) + 4 * int(distance.max()) + 1
+        # A load dimension no job uses (grams in the benchmark instances) is left out: PyVRP
+        # evaluates every dimension at every move, and an idle one costs iterations.
+        used = [any(job.parcels for job in self._jobs), any(job.grams for job in self._jobs)]
+
+        def loads(parcels: int, grams: int) -> list[int]:
+            return [value for value, on in zip((parcels, grams), used, strict=True) if on]
+
         locations = [Location(x=0.0, y=0.0, name="hub")]
         for stop in ordered:
             point = stop.point
@@ -317,8 +334,8 @@ class _Solver:
         clients = [
             Client(
                 location=i,
-                delivery=[stop.parcels, stop.weight_g] if stop.kind == "delivery" else [0, 0],
-                pickup=[stop.parcels, stop.weight_g] if stop.kind == "pickup" else [0, 0],
+                delivery=loads(stop.parcels, stop.weight_g) if stop.kind == "delivery" else loads(0, 0),
+                pickup=loads(stop.parcels, stop.weight_g) if stop.kind == "pickup" else loads(0, 0),
                 service_duration=stop.service,
                 tw_early=stop.window_start,
                 tw_late=stop.window_end,
@@ -341,7 +358,7 @@ class _Solver:
                     delivery_tw_early=delivery.window_start,
                     delivery_tw_late=delivery.window_end,
                     delivery_service_duration=delivery.service,
-                    amount=list(pair_load(pickup, delivery)),
+                    amount=loads(*pair_load(pickup, delivery)),
                     prize=2 * prize,
                     required=False,
                     name=delivery.key,
@@ -350,7 +367,7 @@ class _Solver:
         vehicle_types = [
             VehicleType(
                 num_available=len(fleet.vehicles),
-                capacity=[fleet.model.capacity_parcels, fleet.model.capacity_weight_g],
+                capacity=loads(fleet.model.capacity_parcels, fleet.model.capacity_weight_g),
                 start_depot=0,
                 end_depot=0,
                 fixed_cost=fleet.model.fixed_cost,
@@ -377,6 +394,7 @@ class _Solver:
         """Routes, and the keys of the stops the solver left out."""
         data, singles, pairs = self._data()
         result = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
+        self.iterations = result.num_iterations
         fleets_left = [list(fleet.vehicles) for fleet in self._fleets]
         routes: list[Route] = []
         left_out: list[str] = []
