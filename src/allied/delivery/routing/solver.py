@@ -272,8 +272,10 @@ class _Budget:
     """PyVRP's stopping criterion: MaxRuntime over what is left of the caller's seconds.
 
     MaxRuntime starts its clock at its first call; calling it once here, before PyVRP builds its
-    initial solution, makes that construction count too, so `plan()` keeps to its seconds. The
-    same call, made by PyVRP once per iteration, reports progress.
+    initial solution, makes that construction count too, so `plan()` keeps to its seconds. What
+    follows the search (reading the solution back, `verify()`, which fetches the travel matrices
+    again) takes about as long as what preceded it, so twice the set-up time is kept back for it.
+    The same call, made by PyVRP once per iteration, reports progress.
     """
 
     def __init__(self, seconds: float, started: float, progress: Progress | None) -> None:
@@ -281,7 +283,8 @@ class _Budget:
         self._started = started
         self._progress = progress
         self._reported = started
-        self._limit = MaxRuntime(max(0.0, seconds - (time.perf_counter() - started)))
+        set_up = time.perf_counter() - started
+        self._limit = MaxRuntime(max(0.0, seconds - set_up - min(2 * set_up, seconds / 10)))
         self._limit(0)
 
     def __call__(self, best_cost: int) -> bool:
