@@ -352,9 +352,9 @@ def print_family(family: str, rows: list[Row], convention: Convention, seconds: 
             )
         else:
             hier = versus = "—"
-        feasible = "yes" if r.feasible else f"NO ({r.note})"
+        status = "yes" if r.feasible else f"NO ({r.note})"
         print(
-            f"| {r.name} | {r.customers} | {feasible} | {r.vehicles} | {r.distance:.2f} | {best} | {gap} "
+            f"| {r.name} | {r.customers} | {status} | {r.vehicles} | {r.distance:.2f} | {best} | {gap} "
             f"| {hier} | {versus} | {r.seconds:.1f} | {r.iterations} |"
         )
     gaps = [r.gap for r in rows if r.gap is not None]
