@@ -22,9 +22,9 @@ repository root, `--data` to change it), at the seconds per instance that the ai
 * homberger_small: the nine 200- and 400-customer ones (20 s / 40 s), hierarchical BKS only.
 * realistic: a generated day of 1,000 stops around Dhaka (fixed seed), 60 s: time windows,
   paired shop→customer jobs and returns, motorbikes and vans on two shifts, haversine ×1.3.
-* all: solomon, li_lim, homberger and realistic (about 25 minutes).
+* all: solomon, li_lim, homberger and realistic (about 18 minutes).
 
-    .venv/bin/python benchmarks/routing.py                      # all, about 25 minutes
+    .venv/bin/python benchmarks/routing.py                      # all, about 18 minutes
     .venv/bin/python benchmarks/routing.py --set solomon        # about 10 minutes
     .venv/bin/python benchmarks/routing.py --quick              # two instances per set, 2 s each
 
