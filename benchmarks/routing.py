@@ -22,9 +22,9 @@ repository root, `--data` to change it), at the seconds per instance that the ai
 * homberger_small: the nine 200- and 400-customer ones (20 s / 40 s), hierarchical BKS only.
 * realistic: a generated day of 1,000 stops around Dhaka (fixed seed), 60 s: time windows,
   paired shop→customer jobs and returns, motorbikes and vans on two shifts, haversine ×1.3.
-* all: solomon, li_lim, homberger and realistic (about 25 minutes).
+* all: solomon, li_lim, homberger and realistic (about 18 minutes).
 
-    .venv/bin/python benchmarks/routing.py                      # all, about 25 minutes
+    .venv/bin/python benchmarks/routing.py                      # all, about 18 minutes
     .venv/bin/python benchmarks/routing.py --set solomon        # about 10 minutes
     .venv/bin/python benchmarks/routing.py --quick              # two instances per set, 2 s each
 
@@ -35,6 +35,7 @@ import argparse
 import csv
 import itertools
 import math
+import os
 import random
 import statistics
 import sys
@@ -286,6 +287,7 @@ class Row:
     best_distance: float | None
     best_hier: Best | None
     seconds: float
+    iterations: int
     note: str = ""
 
     @property
@@ -323,17 +325,23 @@ def run_instance(
         best_distance=distance_only.objective if distance_only else None,
         best_hier=bks.get((instance.name, "hierarchical")),
         seconds=outcome.runtime_s,
+        iterations=outcome.iterations,
         note=note,
     )
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average: above 2 on these 2 cores, the planner shared its core."""
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def print_family(family: str, rows: list[Row], convention: Convention, seconds: float) -> None:
     print(f"\n### {family} ({convention.name}, {seconds:g} s per instance)\n")
     print(
         "| instance | n | feasible | vehicles | distance | BKS (distance only) | gap % "
-        "| BKS (veh, dist) | vs hierarchical | time s |"
+        "| BKS (veh, dist) | vs hierarchical | time s | iterations |"
     )
-    print("|---|---:|:-:|---:|---:|---:|---:|---|---|---:|")
+    print("|---|---:|:-:|---:|---:|---:|---:|---|---|---:|---:|")
     for r in rows:
         best = f"{r.best_distance:.2f}" if r.best_distance is not None else "—"
         gap = f"{r.gap:+.2f}" if r.gap is not None else "—"
@@ -344,10 +352,10 @@ def print_family(family: str, rows: list[Row], convention: Convention, seconds: 
             )
         else:
             hier = versus = "—"
-        feasible = "yes" if r.feasible else f"NO ({r.note})"
+        status = "yes" if r.feasible else f"NO ({r.note})"
         print(
-            f"| {r.name} | {r.customers} | {feasible} | {r.vehicles} | {r.distance:.2f} | {best} | {gap} "
-            f"| {hier} | {versus} | {r.seconds:.1f} |"
+            f"| {r.name} | {r.customers} | {status} | {r.vehicles} | {r.distance:.2f} | {best} | {gap} "
+            f"| {hier} | {versus} | {r.seconds:.1f} | {r.iterations} |"
         )
     gaps = [r.gap for r in rows if r.gap is not None]
     feasible = sum(r.feasible for r in rows)
@@ -358,7 +366,9 @@ def print_family(family: str, rows: list[Row], convention: Convention, seconds: 
         aim = AIMS.get(family)
         verdict = f" (aim ≤ {aim} %: {'met' if statistics.fmean(gaps) <= aim else 'NOT met'})" if aim else ""
         line += (
-            f", mean gap to the distance-only BKS {statistics.fmean(gaps):+.3f} %{verdict}, worst {max(gaps):+.2f} %"
+            f", mean gap to the distance-only BKS {statistics.fmean(gaps):+.3f} %{verdict}"
+            f" ({statistics.fmean(max(0.0, g) for g in gaps):+.3f} % counting records beaten as 0),"
+            f" worst {max(gaps):+.2f} %"
         )
     if hier_rows:
         mean_hier = statistics.fmean(100 * (r.distance / r.best_hier.objective - 1) for r in hier_rows if r.best_hier)
@@ -366,7 +376,7 @@ def print_family(family: str, rows: list[Row], convention: Convention, seconds: 
             f"; against the hierarchical BKS: vehicle count matched or beaten on {fewer}/{len(hier_rows)},"
             f" distance {mean_hier:+.2f} % on average"
         )
-    line += f"; mean time {statistics.fmean(r.seconds for r in rows):.1f} s"
+    line += f"; mean time {statistics.fmean(r.seconds for r in rows):.1f} s; load average {load_average()}"
     print(f"\n{line}")
 
 
@@ -472,19 +482,20 @@ def run_realistic(seconds: float | None, quick: bool, seed: int) -> None:
     used = Counter(by_vehicle[r.vehicle_key].vehicle_type for r in outcome.routes)
     reasons = Counter(u.reason for u in outcome.unserved)
     print(f"\n### realistic (1,000 stops around Dhaka, haversine ×1.3, {budget:g} s)\n")
-    print("| stops | served | unserved | motorbikes | vans | distance km | violations | time s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| stops | served | unserved | motorbikes | vans | distance km | violations | time s | iterations |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(
         f"| {len(problem.stops)} | {len(problem.stops) - len(outcome.unserved)} | {len(outcome.unserved)} "
         f"| {used['motorbike']} | {used['van']} | {sum(r.distance_m for r in outcome.routes) / 1000:.1f} "
-        f"| {len(violations)} | {wall:.1f} |"
+        f"| {len(violations)} | {wall:.1f} | {outcome.iterations} |"
     )
     for reason, count in reasons.most_common():
         print(f"\nunserved: {count} × {reason}")
-    ok = not violations and wall <= max(60.0, budget + 1)
+    ok = not violations and wall <= 60.0
     print(
         f"\n**realistic**: {'no violation' if not violations else f'{len(violations)} violations: {violations[:2]}'},"
-        f" planned in {wall:.1f} s (aim ≤ 60 s, no violation: {'met' if ok else 'NOT met'})"
+        f" planned in {wall:.1f} s (aim ≤ 60 s, no violation: {'met' if ok else 'NOT met'});"
+        f" load average {load_average()}"
     )
 
 

@@ -43,7 +43,8 @@ def problems(draw: st.DrawFn) -> Problem:
         for k in range(draw(st.integers(0, 3)))
     ]
     locked: dict[str, tuple[str, ...]] = {}
-    if vehicles and stops and draw(st.booleans()):
+    wants_lock: bool = draw(st.booleans())
+    if vehicles and stops and wants_lock:
         chosen = draw(st.lists(st.sampled_from([s.key for s in stops]), unique=True, max_size=3))
         locked[vehicles[0].key] = tuple(chosen)
     return problem(stops, vehicles, locked)

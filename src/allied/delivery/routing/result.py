@@ -50,4 +50,5 @@ class Plan:
     objective: int
     feasible: bool
     runtime_s: float
-    violations: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)  # verify()'s findings; empty when feasible
+    iterations: int = 0  # of PyVRP's search: fewer than usual means a busy machine

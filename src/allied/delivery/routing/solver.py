@@ -30,6 +30,7 @@ out the jobs that break it (reported as unserved) before the plan is handed back
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import numpy as np
 from pyvrp import Client, Depot, Location, ProblemData, Shipment, VehicleType
@@ -102,9 +103,9 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
         if stop.key in locked_on or stop.key in unserved or stop.key in pairs.pickup_of:
             continue  # a paired delivery joins the job of its pickup
         if stop.key in pairs.delivery_of:
-            delivery = stops[pairs.delivery_of[stop.key]]
-            parcels, grams = pair_load(stop, delivery)
-            job = _Job((stop, delivery), parcels, grams)
+            partner = stops[pairs.delivery_of[stop.key]]
+            parcels, grams = pair_load(stop, partner)
+            job = _Job((stop, partner), parcels, grams)
         else:
             job = _Job((stop,), stop.parcels, stop.weight_g)
         reason = _why_never(job, fleets, network)
@@ -119,9 +120,12 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
         kept = [stops[key] for key in keys if key not in unserved]
         if kept:
             routes.append(_schedule(kept, vehicles[vehicle_key], network, pairs.pickup_of, locked=True).route)
+    iterations = 0
     if jobs:
         budget = _Budget(seconds, started, progress)
-        solved, left_out = _Solver(jobs, fleets, network, pairs.pickup_of).solve(budget, seed)
+        solver = _Solver(jobs, fleets, network, pairs.pickup_of)
+        solved, left_out = solver.solve(budget, seed)
+        iterations = solver.iterations
         routes.extend(solved)
         unserved.update((key, reasons.NO_ROOM) for key in left_out)
 
@@ -135,12 +139,18 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
     violations = verify(problem, outcome)
     if progress is not None:
         progress(1.0)
-    return replace(outcome, feasible=not violations, violations=violations, runtime_s=time.perf_counter() - started)
+    return replace(
+        outcome,
+        feasible=not violations,
+        violations=violations,
+        runtime_s=time.perf_counter() - started,
+        iterations=iterations,
+    )
 
 
 def _check_structure(problem: Problem) -> None:
-    for kind, keys in (("stop", [s.key for s in problem.stops]), ("vehicle", [v.key for v in problem.vehicles])):
-        if len(set(keys)) != len(keys):
+    for kind, named in (("stop", [s.key for s in problem.stops]), ("vehicle", [v.key for v in problem.vehicles])):
+        if len(set(named)) != len(named):
             raise ValueError(f"duplicate {kind} keys")
     stop_keys = {stop.key for stop in problem.stops}
     vehicle_keys = {vehicle.key for vehicle in problem.vehicles}
@@ -262,8 +272,10 @@ class _Budget:
     """PyVRP's stopping criterion: MaxRuntime over what is left of the caller's seconds.
 
     MaxRuntime starts its clock at its first call; calling it once here, before PyVRP builds its
-    initial solution, makes that construction count too, so `plan()` keeps to its seconds. The
-    same call, made by PyVRP once per iteration, reports progress.
+    initial solution, makes that construction count too, so `plan()` keeps to its seconds. What
+    follows the search (reading the solution back, `verify()`, which fetches the travel matrices
+    again) takes about as long as what preceded it, so twice the set-up time is kept back for it.
+    The same call, made by PyVRP once per iteration, reports progress.
     """
 
     def __init__(self, seconds: float, started: float, progress: Progress | None) -> None:
@@ -271,10 +283,11 @@ class _Budget:
         self._started = started
         self._progress = progress
         self._reported = started
-        self._limit = MaxRuntime(max(0.0, seconds - (time.perf_counter() - started)))
+        set_up = time.perf_counter() - started
+        self._limit = MaxRuntime(max(0.0, seconds - set_up - min(2 * set_up, seconds / 10)))
         self._limit(0)
 
-    def __call__(self, best_cost: float) -> bool:
+    def __call__(self, best_cost: int) -> bool:
         done = self._limit(best_cost)
         if self._progress is not None:
             now = time.perf_counter()
@@ -294,6 +307,7 @@ class _Solver:
         self._fleets = fleets
         self._network = network
         self._pickup_of = pickup_of
+        self.iterations = 0
 
     def _data(self) -> tuple[ProblemData, list[Stop], list[tuple[Stop, Stop]]]:
         network = self._network
@@ -309,6 +323,13 @@ class _Solver:
         # A prize above the dearest way to serve a job (a vehicle of its own, out and back, and
         # a detour for the pair) makes serving every job that fits better than leaving it out.
         prize = max(f.model.fixed_cost for f in self._fleets) + 4 * int(distance.max()) + 1
+        # A load dimension no job uses (grams in the benchmark instances) is left out: PyVRP
+        # evaluates every dimension at every move, and an idle one costs iterations.
+        used = [any(job.parcels for job in self._jobs), any(job.grams for job in self._jobs)]
+
+        def loads(parcels: int, grams: int) -> list[int]:
+            return [value for value, on in zip((parcels, grams), used, strict=True) if on]
+
         locations = [Location(x=0.0, y=0.0, name="hub")]
         for stop in ordered:
             point = stop.point
@@ -316,8 +337,8 @@ class _Solver:
         clients = [
             Client(
                 location=i,
-                delivery=[stop.parcels, stop.weight_g] if stop.kind == "delivery" else [0, 0],
-                pickup=[stop.parcels, stop.weight_g] if stop.kind == "pickup" else [0, 0],
+                delivery=loads(stop.parcels, stop.weight_g) if stop.kind == "delivery" else loads(0, 0),
+                pickup=loads(stop.parcels, stop.weight_g) if stop.kind == "pickup" else loads(0, 0),
                 service_duration=stop.service,
                 tw_early=stop.window_start,
                 tw_late=stop.window_end,
@@ -340,7 +361,7 @@ class _Solver:
                     delivery_tw_early=delivery.window_start,
                     delivery_tw_late=delivery.window_end,
                     delivery_service_duration=delivery.service,
-                    amount=list(pair_load(pickup, delivery)),
+                    amount=loads(*pair_load(pickup, delivery)),
                     prize=2 * prize,
                     required=False,
                     name=delivery.key,
@@ -349,7 +370,7 @@ class _Solver:
         vehicle_types = [
             VehicleType(
                 num_available=len(fleet.vehicles),
-                capacity=[fleet.model.capacity_parcels, fleet.model.capacity_weight_g],
+                capacity=loads(fleet.model.capacity_parcels, fleet.model.capacity_weight_g),
                 start_depot=0,
                 end_depot=0,
                 fixed_cost=fleet.model.fixed_cost,
@@ -365,8 +386,9 @@ class _Solver:
             clients=clients,
             depots=[Depot(location=0, name="hub")],
             vehicle_types=vehicle_types,
-            distance_matrices=[distance] * len(speeds),
-            duration_matrices=durations,
+            # PyVRP's stubs spell a matrix `ndarray[int]`; these are int64 arrays as it wants.
+            distance_matrices=cast("list[Any]", [distance] * len(speeds)),
+            duration_matrices=cast("list[Any]", durations),
             shipments=shipments,
         )
         return data, singles, pairs
@@ -375,6 +397,7 @@ class _Solver:
         """Routes, and the keys of the stops the solver left out."""
         data, singles, pairs = self._data()
         result = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
+        self.iterations = result.num_iterations
         fleets_left = [list(fleet.vehicles) for fleet in self._fleets]
         routes: list[Route] = []
         left_out: list[str] = []
@@ -391,10 +414,9 @@ class _Solver:
                 continue
             vehicle = fleets_left[solved.vehicle_type()].pop(0)
             scheduled = _schedule(stops, vehicle, self._network, self._pickup_of, start=solved.start_time())
-            if not scheduled.feasible:
-                scheduled = self._repair(stops, vehicle, left_out)
-            if scheduled is not None:
-                routes.append(scheduled.route)
+            kept = scheduled if scheduled.feasible else self._repair(stops, vehicle, left_out)
+            if kept is not None:
+                routes.append(kept.route)
         routed = {visit.key for route in routes for visit in route.stops}
         left_out.extend(
             stop.key for job in self._jobs for stop in job.stops if stop.key not in routed and stop.key not in left_out
