@@ -47,6 +47,7 @@ def _mark(connection_id: int, product_ids: Iterable[int], now: datetime) -> None
         tasks.push_stock.using(run_after=due).enqueue(connection.pk)
 
 
+@transaction.atomic(savepoint=False)
 def stock_changed(*, organization_id: int, product_ids: Iterable[int], now: datetime | None = None) -> int:
     """Products' balances changed: every active store of the partner that syncs stock will be told.
     Returns how many stores will be."""
