@@ -8,3 +8,4 @@ class DeliveryConfig(AppConfig):
 
     def ready(self) -> None:
         from allied.delivery import consumers, privacy, tasks  # noqa: F401  (registrations)
+        from allied.delivery.services import failed  # noqa: F401  (its consumer)

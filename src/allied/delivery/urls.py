@@ -1,8 +1,15 @@
 """The last mile's pages: dispatch and failed deliveries in the console, failed deliveries in the
 portal, the rider app, and the public tracking page."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-ops: list[URLPattern] = []
-portal: list[URLPattern] = []
+from allied.delivery.views import dispatch, failed
+
+ops: list[URLPattern] = [
+    path("dispatch/", dispatch.dispatch_board, name="dispatch_board"),
+    path("failed-deliveries/", failed.failed_delivery_list, name="ops_failed_deliveries"),
+]
+portal: list[URLPattern] = [
+    path("failed-deliveries/", failed.failed_delivery_list, name="portal_failed_deliveries"),
+]
 site: list[URLPattern] = []
