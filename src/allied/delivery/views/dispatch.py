@@ -103,9 +103,9 @@ def _board(hub: Hub, day: date) -> dict[str, Any]:
             {
                 "label": f"Route {card.number}: {card.route.rider}",
                 "colour": card.colour,
-                "stops": [
-                    {"n": task.sequence, "point": _point(task), "label": _stop_label(task)}
-                    for task in card.stops
+                "stops": [  # numbered as the list numbers them: by place on the route
+                    {"n": place, "point": _point(task), "label": _stop_label(task)}
+                    for place, task in enumerate(card.stops, start=1)
                     if _point(task) is not None
                 ],
             }

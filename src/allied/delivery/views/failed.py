@@ -136,8 +136,8 @@ def failed_delivery_list(request: HttpRequest) -> HttpResponse:
     for task_id, forms_of in bound.items():  # a stop no longer in the queue: say why it was not done
         if all(task.pk != task_id for task in tasks):
             for form in forms_of.values():
-                for error in form.non_field_errors():
-                    messages.error(request, error)
+                for problem in form.non_field_errors():
+                    messages.error(request, str(problem))
     context = {
         "rows": [_row(task, bound.get(task.pk, {})) for task in tasks],
         "can_act": can_act,
