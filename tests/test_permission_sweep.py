@@ -37,6 +37,8 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from http.cookies import SimpleCookie
 from typing import Any
 from unittest import mock
@@ -57,7 +59,10 @@ from allied.accounts.policy import (
     CATALOG_MANAGE,
     CATALOG_VIEW,
     CONSOLE_ACCESS,
+    DELIVERY_MANAGE,
     DELIVERY_RECORD,
+    DELIVERY_REQUEST,
+    DELIVERY_VIEW,
     INTEGRATIONS_MANAGE,
     INVENTORY_MANAGE,
     INVENTORY_VIEW,
@@ -78,8 +83,10 @@ from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
 from allied.core.address import Address
-from allied.delivery.models import TaskKind
+from allied.core.tracking import TrackingStatus
+from allied.delivery.models import Route, TaskKind
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
+from allied.delivery.services.tracking import tracking_event_record
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
 from allied.integrations.services.connections import connection_create
 from allied.integrations.services.subscriptions import subscription_create, subscription_send_test
@@ -90,7 +97,7 @@ from allied.orders.services.lifecycle import order_hand_over, order_pack, order_
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
 from tests.conftest import current_totp_code, enable_totp
-from tests.delivery.factories import HubFactory
+from tests.delivery.factories import HubFactory, RiderFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
@@ -251,6 +258,9 @@ class World:
     order_number: str
     tracking_code: str
     partner_slug: str
+    hub_code: str
+    route_id: int
+    failed_task_id: int
     sessions: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
@@ -354,6 +364,23 @@ def _build_world() -> World:
         organization=partner_a, url="https://sweep.example.com/hooks", event_types=["order.*"], actor=owner
     )
     webhook_delivery = subscription_send_test(subscription=webhook, actor=owner)
+    # Partner A's stop whose delivery failed today, and a rider's route of the day at its hub.
+    hub = HubFactory()
+    address = Address.given(line1="House 1", city="Karachi", area="PECHS", lat=Decimal("24.873"), lng=Decimal("67.06"))
+    stop = TaskInput(
+        kind="drop_off",
+        hub_code=hub.code,
+        date=timezone.localdate(),
+        address=address,
+        contact_name="Hina Baig",
+        contact_phone="0300 1112233",
+    )
+    [failed_task] = delivery_tasks_create(organization=partner_a, stops=[stop], actor=system)
+    tracking_event_record(task=failed_task, status=TrackingStatus.OUT_FOR_DELIVERY, actor=system)
+    tracking_event_record(task=failed_task, status=TrackingStatus.ATTEMPT_FAILED, actor=system, reason="Not home")
+    route = Route.objects.create(
+        hub=hub, rider=RiderFactory(hub=hub), date=failed_task.date, starts_at=timezone.now(), ends_at=timezone.now()
+    )
     world = World(
         ids={
             "product_id": product.pk,
@@ -384,6 +411,9 @@ def _build_world() -> World:
         order_number=order.number,
         tracking_code=order.tracking_code,
         partner_slug=partner_a.slug,
+        hub_code=hub.code,
+        route_id=route.pk,
+        failed_task_id=failed_task.pk,
     )
     for name, membership in memberships.items():
         world.sessions[name] = _sign_in(membership)
@@ -421,7 +451,47 @@ def _product_form(world: World, caller: Caller) -> dict[str, Any]:
     return values | ({"partner": world.partner_slug} if caller.is_operator else {})
 
 
+def _board(action: str, **values: Any) -> Body:
+    return lambda w, c: (
+        {"action": action, "hub": w.hub_code, "date": timezone.localdate().isoformat()}
+        | {name: str(value(w) if callable(value) else value) for name, value in values.items()}
+    )
+
+
+def _failed(action: str, **values: Any) -> Body:
+    return lambda w, c: (
+        {"action": action, "task": w.failed_task_id}
+        | {name: value() if callable(value) else value for name, value in values.items()}
+    )
+
+
+_CORRECTION = {"line1": "House 9, Street 4", "area": "PECHS", "city": "Karachi", "phone": "0321 4445566"}
+
+
+def _tomorrow() -> str:
+    return (timezone.localdate() + timedelta(days=1)).isoformat()
+
+
+def _route(world: World) -> int:
+    return world.route_id
+
+
+def _task(world: World) -> int:
+    return world.failed_task_id
+
+
 PAGE_BODIES: dict[tuple[str, str], Body] = {
+    ("dispatch_board", "plan"): _board("plan", seconds=1),
+    ("dispatch_board", "lock"): _board("lock", route=_route),
+    ("dispatch_board", "publish"): _board("publish", route=_route),
+    ("dispatch_board", "move"): _board("move", route=_route, task=_task),
+    ("dispatch_board", "pin"): _board("pin", task=_task, lat="24.87", lng="67.06"),
+    ("ops_failed_deliveries", "reattempt"): _failed("reattempt", date=_tomorrow),
+    ("ops_failed_deliveries", "contact"): _failed("contact", **_CORRECTION),
+    ("ops_failed_deliveries", "return"): _failed("return"),
+    ("portal_failed_deliveries", "reattempt"): _failed("reattempt", date=_tomorrow),
+    ("portal_failed_deliveries", "contact"): _failed("contact", **_CORRECTION),
+    ("portal_failed_deliveries", "return"): _failed("return"),
     ("switch_organization", ""): lambda w, c: {"organization": w.partner_slug},
     ("profile", ""): lambda w, c: {"full_name": "Sweep Person", "language": "en"},
     ("organizations", ""): lambda w, c: {
@@ -626,6 +696,28 @@ PAGES: dict[str, dict[str, Rule]] = {
     "pack_order": {"GET": aes(ORDERS_FULFIL), "POST scan": aes(ORDERS_FULFIL), "POST pack": aes(ORDERS_FULFIL)},
     "handover": {"GET": aes(ORDERS_FULFIL), "POST": aes(ORDERS_FULFIL)},
     "manifest": {"GET": aes(ORDERS_FULFIL), "POST scan": aes(ORDERS_FULFIL), "POST close": aes(ORDERS_FULFIL)},
+    # The last mile: the dispatcher board is AES dispatch's; failed deliveries are seen by whoever sees
+    # deliveries, and handled by AES dispatch (every partner's) or the partner (its own)
+    "dispatch_board": {
+        "GET": aes(DELIVERY_MANAGE),
+        "POST plan": aes(DELIVERY_MANAGE),
+        "POST lock": aes(DELIVERY_MANAGE),
+        "POST publish": aes(DELIVERY_MANAGE),
+        "POST move": aes(DELIVERY_MANAGE),
+        "POST pin": aes(DELIVERY_MANAGE),
+    },
+    "ops_failed_deliveries": {
+        "GET": needs(DELIVERY_VIEW),
+        "POST reattempt": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
+        "POST contact": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
+        "POST return": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
+    },
+    "portal_failed_deliveries": {
+        "GET": needs(DELIVERY_VIEW),
+        "POST reattempt": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
+        "POST contact": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
+        "POST return": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
+    },
 }
 
 # The table: every API operation ---------------------------------------------------------------

@@ -6,10 +6,12 @@ covered the day it is added: a URL parameter this file does not know fails the t
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from allied.accounts.models import ApiKey, Invitation, Membership, Organization
 from allied.accounts.policy import Actor
@@ -17,7 +19,12 @@ from allied.accounts.roles import Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.catalog.models import Product
+from allied.core.address import Address
 from allied.core.models import EventDelivery, Subscription
+from allied.core.tracking import TrackingStatus
+from allied.delivery.models import DeliveryTask
+from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
+from allied.delivery.services.tracking import tracking_event_record
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
 from allied.integrations.models import Connection
 from allied.integrations.services.connections import connection_create
@@ -28,6 +35,7 @@ from allied.orders.models import Order
 from allied.orders.services.intake import order_create
 from allied.orders.tracking import tracking_code_generate
 from tests.catalog.factories import ProductFactory
+from tests.delivery.factories import HubFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
@@ -59,6 +67,7 @@ class Tenant:
     connection: Connection
     webhook: Subscription
     webhook_delivery: EventDelivery
+    failed_stop: DeliveryTask
 
     def ids(self) -> dict[str, object]:
         return {
@@ -88,6 +97,8 @@ class Tenant:
             self.connection.name,
             self.webhook.description,
             self.webhook.url,
+            self.failed_stop.tracking_code,
+            self.failed_stop.contact_name,
         ]
 
 
@@ -148,6 +159,19 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         description=f"SECRET-HOOK-{tag.upper()}",
         actor=actor,
     )
+    hub = HubFactory()
+    stop = TaskInput(
+        kind="drop_off",
+        hub_code=hub.code,
+        date=timezone.localdate(),
+        address=Address(line1=f"House {tag}", city=hub.city, area="PECHS"),
+        contact_name=f"SECRET-RECIPIENT-{tag.upper()}",
+        contact_phone="0300 1112233",
+    )
+    [failed_stop] = delivery_tasks_create(organization=organization, stops=[stop], actor=actor)
+    system = Actor.system("tests")
+    tracking_event_record(task=failed_stop, status=TrackingStatus.OUT_FOR_DELIVERY, actor=system)
+    tracking_event_record(task=failed_stop, status=TrackingStatus.ATTEMPT_FAILED, actor=system, reason="Not home")
     return Tenant(
         organization,
         owner,
@@ -165,6 +189,7 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         connection,
         webhook,
         subscription_send_test(subscription=webhook, actor=actor),
+        failed_stop,
     )
 
 
@@ -273,3 +298,25 @@ def test_operator_staff_see_every_partner(
     body = client.get("/ops/products/").content.decode()
     assert a.product.sku in body
     assert b.product.sku in body
+
+
+def test_failed_delivery_actions_on_another_tenants_stop_answer_404(tenants: tuple[Tenant, Tenant]) -> None:
+    """The failed-deliveries page names its stop in the form, not the URL: the walk above cannot
+    reach it, so each action is tried here with B's stop."""
+    a, b = tenants
+    client = Client()
+    client.force_login(a.owner.user)
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    bodies = [
+        {"action": "reattempt", "date": tomorrow},
+        {"action": "contact", "line1": "House 9", "city": "Karachi", "phone": "0300 1112233"},
+        {"action": "return"},
+    ]
+
+    for area in ("ops", "portal"):
+        for body in bodies:
+            response = client.post(f"/{area}/failed-deliveries/", {"task": b.failed_stop.pk} | body)
+            assert response.status_code == 404, f"{area} {body['action']}"
+
+    b.failed_stop.refresh_from_db()
+    assert (b.failed_stop.status, b.failed_stop.address_line1) == (TrackingStatus.ATTEMPT_FAILED, "House b")

@@ -185,6 +185,8 @@ ALLIED_OUTBOUND_HTTP_TIMEOUT = float(os.environ.get("ALLIED_OUTBOUND_HTTP_TIMEOU
 ALLIED_STORE_POLL_MINUTES = int(os.environ.get("ALLIED_STORE_POLL_MINUTES", "10"))  # a missed webhook: < 15 min
 # A store is told about stock changes at most this often (changes in between go in one push).
 ALLIED_STOCK_PUSH_SECONDS = int(os.environ.get("ALLIED_STOCK_PUSH_SECONDS", "30"))
+# A stop that failed this many delivery attempts goes back to its sender on its own.
+ALLIED_MAX_DELIVERY_ATTEMPTS = int(os.environ.get("ALLIED_MAX_DELIVERY_ATTEMPTS", "3"))
 # A third party's API address -> where it answers instead: local fakes in development and tests only
 # (JSON: {"https://shop.example": "http://127.0.0.1:8765"}).
 ALLIED_API_ORIGINS: dict[str, str] = json.loads(os.environ.get("ALLIED_API_ORIGINS") or "{}")
@@ -291,7 +293,8 @@ SECURE_CSP = {
     "script-src": [CSP.SELF, CSP.NONCE],
     # Swagger UI and htmx set style attributes; scripts stay nonce-only.
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
-    "img-src": [CSP.SELF, "data:"],
+    # The dispatcher board's map tiles (the map is an enhancement: the board works without them).
+    "img-src": [CSP.SELF, "data:", "https://tile.openstreetmap.org"],
     "connect-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],

@@ -271,7 +271,10 @@ def task_move(*, task: DeliveryTask, route: Route, actor: Actor) -> DeliveryTask
         halves.append(task.paired_drop_off)
     last = route.stops.aggregate(last=Max("sequence"))["last"] or 0
     for offset, half in enumerate(halves, start=1):
-        DeliveryTask.objects.filter(pk=half.pk).update(route=route, sequence=last + offset, unplanned_reason="")
+        # Its arrival on the other route is not known until the next plan: no stale time is shown.
+        DeliveryTask.objects.filter(pk=half.pk).update(
+            route=route, sequence=last + offset, planned_arrival=None, unplanned_reason=""
+        )
     task.refresh_from_db()
     return task
 
