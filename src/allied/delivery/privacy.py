@@ -23,6 +23,7 @@ from allied.delivery.models import (
     OPEN_STATUSES,
     DeliveryCode,
     DeliveryTask,
+    HandBack,
     Hub,
     PlanRun,
     Proof,
@@ -104,6 +105,11 @@ declare_personal_data(
     not_personal={"place": "a hub, area or city, never a door", "reason": "a reason code's text"},
 )
 declare_personal_data(DeliveryCode, personal={}, not_personal={"code_hash": "a one-way hash of a one-time code"})
+declare_personal_data(
+    HandBack,
+    personal={"recorded_by": staff_label(kept_for(timedelta(days=365), counts_from="at"))},
+    not_personal={"expected_codes": "tracking codes of the parcels the rider brings back"},
+)
 
 
 def _stops_of(subject: DataSubject) -> Any:
