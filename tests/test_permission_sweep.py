@@ -48,6 +48,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from allied.accounts import policy
 from allied.accounts.policy import (
@@ -72,10 +73,13 @@ from allied.accounts.policy import (
     WEBHOOKS_MANAGE,
     Actor,
 )
-from allied.accounts.roles import MFA_REQUIRED_ROLES, ApiScope, Role
+from allied.accounts.roles import MFA_REQUIRED_ROLES, OPERATOR_SCOPES, ApiScope, Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
+from allied.core.address import Address
+from allied.delivery.models import DeliveryTask, Route, RouteStatus, TaskKind
+from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
 from allied.integrations.services.connections import connection_create
 from allied.integrations.services.subscriptions import subscription_create, subscription_send_test
@@ -86,6 +90,7 @@ from allied.orders.services.lifecycle import order_hand_over, order_pack, order_
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
 from tests.conftest import current_totp_code, enable_totp
+from tests.delivery.factories import HubFactory, RiderFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
@@ -144,7 +149,8 @@ API_CALLERS = [
     ANONYMOUS,
     Caller("owner-session", "session", Role.OWNER),  # the API takes keys only, never a browser session
     *(Caller(f"key[{scope.value}]", "key", scopes=(scope.value,)) for scope in ApiScope),
-    Caller("key[all]", "key", scopes=tuple(scope.value for scope in ApiScope)),
+    # Every scope a partner's key may hold (AES's own scopes are for AES's keys: decision 0008).
+    Caller("key[all]", "key", scopes=tuple(scope.value for scope in ApiScope if scope not in OPERATOR_SCOPES)),
 ]
 
 
@@ -268,6 +274,32 @@ def _sign_in(membership: Any) -> str:
     return _session_key(client)
 
 
+def _rider_stop(partner: Any, rider_user: Any) -> DeliveryTask:
+    """A drop-off of partner A on the sweep rider's published route (not started)."""
+    hub = HubFactory()
+    rider = RiderFactory(user=rider_user, hub=hub)
+    [stop] = delivery_tasks_create(
+        organization=partner,
+        stops=[
+            TaskInput(
+                kind=TaskKind.DROP_OFF,
+                hub_code=hub.code,
+                date=timezone.localdate(),
+                address=Address.given(line1="House 1, Street 4", city=hub.city, area="PECHS"),
+                contact_name="Sweep Recipient",
+                contact_phone="0300 1112233",
+            )
+        ],
+        actor=Actor.system("sweep"),
+    )
+    now = timezone.now()
+    route = Route.objects.create(
+        hub=hub, rider=rider, date=timezone.localdate(), status=RouteStatus.PUBLISHED, starts_at=now, ends_at=now
+    )
+    DeliveryTask.objects.filter(pk=stop.pk).update(route=route, sequence=1)
+    return stop
+
+
 def _build_world() -> World:
     system = Actor.system("tests")
     operator_org = OperatorOrganizationFactory()
@@ -331,6 +363,7 @@ def _build_world() -> World:
         organization=partner_a, url="https://sweep.example.com/hooks", event_types=["order.*"], actor=owner
     )
     webhook_delivery = subscription_send_test(subscription=webhook, actor=owner)
+    stop = _rider_stop(partner_a, memberships[Role.RIDER].user)
     world = World(
         ids={
             "product_id": product.pk,
@@ -352,6 +385,7 @@ def _build_world() -> World:
             "public_id": "00000000-0000-0000-0000-000000000000",  # no such connection
             "webhook_id": webhook.pk,
             "delivery_id": webhook_delivery.pk,
+            "stop_id": stop.public_id,
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -365,8 +399,9 @@ def _build_world() -> World:
         world.sessions[name] = _sign_in(membership)
     for caller in API_CALLERS:
         if caller.kind == "key":
+            holder = operator_org if set(caller.scopes) <= OPERATOR_SCOPES else partner_a
             _, world.keys[caller.name] = api_key_create(
-                organization=partner_a, name=caller.name, scopes=list(caller.scopes), actor=system
+                organization=holder, name=caller.name, scopes=list(caller.scopes), actor=system
             )
     world.sessions["owner-session"] = world.sessions[Role.OWNER]
     return world
@@ -448,6 +483,28 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("manifest", "scan"): lambda w, c: {"code": w.tracking_code},
     ("manifest", "close"): lambda w, c: {"action": "close"},
     ("portal_inbound", ""): lambda w, c: {"reference": "SWEEP-ASN-2", "lines": f"{w.sku}, 3"},
+    ("rider_run_sheet", "start"): lambda w, c: {"client_action_id": "00000000-0000-4000-8000-000000000001"},
+    ("rider_stop", "deliver"): lambda w, c: {
+        "action": "deliver",
+        "client_action_id": "00000000-0000-4000-8000-000000000002",
+        "recipient_name": "Sweep",
+    },
+    ("rider_stop", "fail"): lambda w, c: {
+        "action": "fail",
+        "client_action_id": "00000000-0000-4000-8000-000000000003",
+        "reason": "not_home",
+    },
+    ("rider_stop", "pickup"): lambda w, c: {
+        "action": "pickup",
+        "client_action_id": "00000000-0000-4000-8000-000000000004",
+        "code": "NOT-A-CODE",
+    },
+    ("rider_stop", "code"): lambda w, c: {"action": "code"},
+    ("rider_hand_back", ""): lambda w, c: {
+        "handed_cash": "0",
+        "handed_parcels": "1",
+        "client_action_id": "00000000-0000-4000-8000-000000000005",
+    },
 }
 
 # The table: every page -----------------------------------------------------------------------
@@ -592,6 +649,20 @@ PAGES: dict[str, dict[str, Rule]] = {
     "pack_order": {"GET": aes(ORDERS_FULFIL), "POST scan": aes(ORDERS_FULFIL), "POST pack": aes(ORDERS_FULFIL)},
     "handover": {"GET": aes(ORDERS_FULFIL), "POST": aes(ORDERS_FULFIL)},
     "manifest": {"GET": aes(ORDERS_FULFIL), "POST scan": aes(ORDERS_FULFIL), "POST close": aes(ORDERS_FULFIL)},
+    # The rider app: AES riders on their own route (the sweep's rider has the stop), and dispatch
+    "rider_run_sheet": {"GET": aes(DELIVERY_RECORD), "POST start": aes(DELIVERY_RECORD)},
+    "rider_stop": {
+        "GET": aes(DELIVERY_RECORD),
+        "POST deliver": aes(DELIVERY_RECORD),
+        "POST fail": aes(DELIVERY_RECORD),
+        "POST pickup": aes(DELIVERY_RECORD),
+        "POST code": aes(DELIVERY_RECORD),
+    },
+    "rider_hand_back": {"GET": aes(DELIVERY_RECORD), "POST": aes(DELIVERY_RECORD)},
+    "rider_actions": {"GET": POST_ONLY, "POST": aes(DELIVERY_RECORD)},
+    # The installable app's service worker and manifest: no data, fetched before anyone signs in
+    "rider_service_worker": {"GET": PUBLIC},
+    "rider_manifest": {"GET": PUBLIC},
 }
 
 # The table: every API operation ---------------------------------------------------------------
@@ -680,6 +751,9 @@ KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {
     (route, request_label, caller): "refused, but answered with a message and 200/302, not 403"
     for (route, request_label), callers in REFUSED_AS_MESSAGE_TODAY.items()
     for caller in callers
+} | {
+    # AES's dispatch key has no catalogue: the lines are looked up (422) before the permission (403).
+    ("inbound_create", "", "key[dispatch:manage]"): "input checked before the permission: 422, not 403",
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from allied.accounts.models import ApiKey, Invitation, Membership, Organization
 from allied.accounts.policy import Actor
@@ -17,7 +18,10 @@ from allied.accounts.roles import Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.catalog.models import Product
+from allied.core.address import Address
 from allied.core.models import EventDelivery, Subscription
+from allied.delivery.models import DeliveryTask, TaskKind
+from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
 from allied.integrations.models import Connection
 from allied.integrations.services.connections import connection_create
@@ -28,6 +32,7 @@ from allied.orders.models import Order
 from allied.orders.services.intake import order_create
 from allied.orders.tracking import tracking_code_generate
 from tests.catalog.factories import ProductFactory
+from tests.delivery.factories import HubFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
@@ -57,6 +62,7 @@ class Tenant:
     connection: Connection
     webhook: Subscription
     webhook_delivery: EventDelivery
+    stop: DeliveryTask
 
     def ids(self) -> dict[str, object]:
         return {
@@ -74,6 +80,7 @@ class Tenant:
             "connection_id": self.connection.pk,
             "webhook_id": self.webhook.pk,
             "delivery_id": self.webhook_delivery.pk,
+            "stop_id": self.stop.public_id,
         }
 
     def secrets_on_pages(self) -> list[str]:
@@ -163,7 +170,27 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         connection,
         webhook,
         subscription_send_test(subscription=webhook, actor=actor),
+        delivery_stop(organization, tag),
     )
+
+
+def delivery_stop(organization: Organization, tag: str) -> DeliveryTask:
+    hub = HubFactory()
+    [stop] = delivery_tasks_create(
+        organization=organization,
+        stops=[
+            TaskInput(
+                kind=TaskKind.DROP_OFF,
+                hub_code=hub.code,
+                date=timezone.localdate(),
+                address=Address.given(line1=f"House {tag}, Street 4", city=hub.city, area="PECHS"),
+                contact_name=f"SECRET-RECIPIENT-{tag.upper()}",
+                contact_phone="0300 1112233",
+            )
+        ],
+        actor=Actor.system("tests"),
+    )
+    return stop
 
 
 @pytest.fixture

@@ -137,9 +137,14 @@
   }
 
   function showDone(result) {
+    document.querySelectorAll(".message[data-queued-note]").forEach((note) => note.remove());
     if (result.message) flash(result.message, "success");
     stopElements(result.stop).forEach((element) => {
       element.classList.remove("is-queued");
+      if (!element.classList.contains("is-done") && element.matches("li")) {
+        const left = document.querySelector("[data-left]");
+        if (left && Number(left.textContent) > 0) left.textContent = String(Number(left.textContent) - 1);
+      }
       element.classList.add("is-done");
       const status = element.querySelector("[data-status]");
       if (status && result.status_label) {
@@ -149,7 +154,7 @@
     });
   }
 
-  function flash(text, tag) {
+  function flash(text, tag, queuedNote) {
     const main = document.getElementById("main");
     if (!main) return;
     let box = main.querySelector(".messages");
@@ -162,6 +167,7 @@
     const message = document.createElement("p");
     message.className = `message ${tag}`;
     message.textContent = text;
+    if (queuedNote) message.dataset.queuedNote = "1";
     box.append(message);
   }
 
@@ -305,9 +311,11 @@
     }
     sessionStorage.setItem(
       FLASH_KEY,
-      outcome.kind === "sent"
-        ? outcome.result.message
-        : `Saved on this phone: ${QUEUED_WORDS[action] || action} is sent when the connection returns.`,
+      JSON.stringify(
+        outcome.kind === "sent"
+          ? { text: outcome.result.message, tag: "success" }
+          : { text: `Saved on this phone: "${QUEUED_WORDS[action] || action}" is sent when the connection returns.`, tag: "warning", queued: true },
+      ),
     );
     window.location.assign(RUN_SHEET_URL);
   }
@@ -413,10 +421,11 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    const message = sessionStorage.getItem(FLASH_KEY);
-    if (message) {
+    const saved = sessionStorage.getItem(FLASH_KEY);
+    if (saved) {
       sessionStorage.removeItem(FLASH_KEY);
-      flash(message, "success");
+      const message = JSON.parse(saved);
+      flash(message.text, message.tag, message.queued);
     }
     document.querySelectorAll("[data-signature]").forEach(signaturePad);
     showNetwork();
