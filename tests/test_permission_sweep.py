@@ -84,7 +84,7 @@ from allied.api import api
 from allied.core import errors
 from allied.core.address import Address
 from allied.core.tracking import TrackingStatus
-from allied.delivery.models import Route, TaskKind
+from allied.delivery.models import DeliveryTask, Route, RouteStatus, TaskKind
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.delivery.services.tracking import tracking_event_record
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
@@ -285,6 +285,32 @@ def _sign_in(membership: Any) -> str:
     return _session_key(client)
 
 
+def _rider_stop(partner: Any, rider_user: Any) -> DeliveryTask:
+    """A drop-off of partner A on the sweep rider's published route (not started)."""
+    hub = HubFactory()
+    rider = RiderFactory(user=rider_user, hub=hub)
+    [stop] = delivery_tasks_create(
+        organization=partner,
+        stops=[
+            TaskInput(
+                kind=TaskKind.DROP_OFF,
+                hub_code=hub.code,
+                date=timezone.localdate(),
+                address=Address.given(line1="House 1, Street 4", city=hub.city, area="PECHS"),
+                contact_name="Sweep Recipient",
+                contact_phone="0300 1112233",
+            )
+        ],
+        actor=Actor.system("sweep"),
+    )
+    now = timezone.now()
+    route = Route.objects.create(
+        hub=hub, rider=rider, date=timezone.localdate(), status=RouteStatus.PUBLISHED, starts_at=now, ends_at=now
+    )
+    DeliveryTask.objects.filter(pk=stop.pk).update(route=route, sequence=1)
+    return stop
+
+
 def _build_world() -> World:
     system = Actor.system("tests")
     operator_org = OperatorOrganizationFactory()
@@ -381,6 +407,7 @@ def _build_world() -> World:
     route = Route.objects.create(
         hub=hub, rider=RiderFactory(hub=hub), date=failed_task.date, starts_at=timezone.now(), ends_at=timezone.now()
     )
+    rider_stop = _rider_stop(partner_a, memberships[Role.RIDER].user)
     world = World(
         ids={
             "product_id": product.pk,
@@ -402,7 +429,8 @@ def _build_world() -> World:
             "public_id": "00000000-0000-0000-0000-000000000000",  # no such connection
             "webhook_id": webhook.pk,
             "delivery_id": webhook_delivery.pk,
-            "tracking_code": stop.tracking_code,
+            "tracking_code": rider_stop.tracking_code,
+            "stop_id": rider_stop.public_id,
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -546,6 +574,28 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("manifest", "close"): lambda w, c: {"action": "close"},
     ("portal_inbound", ""): lambda w, c: {"reference": "SWEEP-ASN-2", "lines": f"{w.sku}, 3"},
     ("track_change", "send"): lambda w, c: {"action": "send"},
+    ("rider_run_sheet", "start"): lambda w, c: {"client_action_id": "00000000-0000-4000-8000-000000000001"},
+    ("rider_stop", "deliver"): lambda w, c: {
+        "action": "deliver",
+        "client_action_id": "00000000-0000-4000-8000-000000000002",
+        "recipient_name": "Sweep",
+    },
+    ("rider_stop", "fail"): lambda w, c: {
+        "action": "fail",
+        "client_action_id": "00000000-0000-4000-8000-000000000003",
+        "reason": "not_home",
+    },
+    ("rider_stop", "pickup"): lambda w, c: {
+        "action": "pickup",
+        "client_action_id": "00000000-0000-4000-8000-000000000004",
+        "code": "NOT-A-CODE",
+    },
+    ("rider_stop", "code"): lambda w, c: {"action": "code"},
+    ("rider_hand_back", ""): lambda w, c: {
+        "handed_cash": "0",
+        "handed_parcels": "1",
+        "client_action_id": "00000000-0000-4000-8000-000000000005",
+    },
 }
 
 # The table: every page -----------------------------------------------------------------------
@@ -718,6 +768,20 @@ PAGES: dict[str, dict[str, Rule]] = {
         "POST contact": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
         "POST return": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
     },
+    # The rider app: AES riders on their own route (the sweep's rider has the stop), and dispatch
+    "rider_run_sheet": {"GET": aes(DELIVERY_RECORD), "POST start": aes(DELIVERY_RECORD)},
+    "rider_stop": {
+        "GET": aes(DELIVERY_RECORD),
+        "POST deliver": aes(DELIVERY_RECORD),
+        "POST fail": aes(DELIVERY_RECORD),
+        "POST pickup": aes(DELIVERY_RECORD),
+        "POST code": aes(DELIVERY_RECORD),
+    },
+    "rider_hand_back": {"GET": aes(DELIVERY_RECORD), "POST": aes(DELIVERY_RECORD)},
+    "rider_actions": {"GET": POST_ONLY, "POST": aes(DELIVERY_RECORD)},
+    # The installable app's service worker and manifest: no data, fetched before anyone signs in
+    "rider_service_worker": {"GET": PUBLIC},
+    "rider_manifest": {"GET": PUBLIC},
 }
 
 # The table: every API operation ---------------------------------------------------------------

@@ -22,7 +22,7 @@ from allied.catalog.models import Product
 from allied.core.address import Address
 from allied.core.models import EventDelivery, Subscription
 from allied.core.tracking import TrackingStatus
-from allied.delivery.models import DeliveryTask
+from allied.delivery.models import DeliveryTask, TaskKind
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.delivery.services.tracking import tracking_event_record
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
@@ -68,6 +68,7 @@ class Tenant:
     webhook: Subscription
     webhook_delivery: EventDelivery
     failed_stop: DeliveryTask
+    stop: DeliveryTask
 
     def ids(self) -> dict[str, object]:
         return {
@@ -85,6 +86,7 @@ class Tenant:
             "connection_id": self.connection.pk,
             "webhook_id": self.webhook.pk,
             "delivery_id": self.webhook_delivery.pk,
+            "stop_id": self.stop.public_id,
         }
 
     def secrets_on_pages(self) -> list[str]:
@@ -190,7 +192,27 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         webhook,
         subscription_send_test(subscription=webhook, actor=actor),
         failed_stop,
+        delivery_stop(organization, tag),
     )
+
+
+def delivery_stop(organization: Organization, tag: str) -> DeliveryTask:
+    hub = HubFactory()
+    [stop] = delivery_tasks_create(
+        organization=organization,
+        stops=[
+            TaskInput(
+                kind=TaskKind.DROP_OFF,
+                hub_code=hub.code,
+                date=timezone.localdate(),
+                address=Address.given(line1=f"House {tag}, Street 4", city=hub.city, area="PECHS"),
+                contact_name=f"SECRET-RECIPIENT-{tag.upper()}",
+                contact_phone="0300 1112233",
+            )
+        ],
+        actor=Actor.system("tests"),
+    )
+    return stop
 
 
 @pytest.fixture

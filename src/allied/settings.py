@@ -194,6 +194,15 @@ ALLIED_API_ORIGINS: dict[str, str] = json.loads(os.environ.get("ALLIED_API_ORIGI
 # only where this is on (development and tests, by default).
 ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP = env_bool("ALLIED_WEBHOOKS_ALLOW_LOCAL_HTTP", DEBUG)
 
+# The rider app: what proves a delivery, per partner (JSON: {"partner-slug": "signature"}), one of
+# name, signature, photo or code; partners not named need the recipient's name.
+PROOF_LEVEL_CHOICES = ("name", "signature", "photo", "code")
+ALLIED_PROOF_LEVELS: dict[str, str] = json.loads(os.environ.get("ALLIED_PROOF_LEVELS") or "{}")
+ALLIED_PROOF_LEVEL_DEFAULT = os.environ.get("ALLIED_PROOF_LEVEL_DEFAULT", "name")
+if {ALLIED_PROOF_LEVEL_DEFAULT, *ALLIED_PROOF_LEVELS.values()} - set(PROOF_LEVEL_CHOICES):
+    raise ImproperlyConfigured(f"ALLIED_PROOF_LEVELS: each level is one of {', '.join(PROOF_LEVEL_CHOICES)}.")
+ALLIED_PROOF_PHOTO_MAX_BYTES = int(os.environ.get("ALLIED_PROOF_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
+
 # Accounts ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]

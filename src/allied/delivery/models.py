@@ -372,3 +372,38 @@ class RecipientOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"Opt-out …{self.phone[-4:]}"
+
+
+class HandBack(models.Model):
+    """A rider's end of day at the hub: the cash collected at doors and the parcels not delivered,
+    what the records expect against what the rider hands over. A difference is flagged and kept."""
+
+    route = models.OneToOneField(Route, on_delete=models.PROTECT, related_name="hand_back")
+    expected_cash = models.DecimalField(max_digits=12, decimal_places=2)
+    handed_cash = models.DecimalField(max_digits=12, decimal_places=2)
+    expected_parcels = models.PositiveIntegerField()
+    handed_parcels = models.PositiveIntegerField()
+    # The tracking codes the rider should bring back, as they were when the hand-back was recorded.
+    expected_codes = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    flagged = models.BooleanField(default=False)  # cash or parcels differ: a dispatcher looks into it
+    at = models.DateTimeField()
+    recorded_by = models.CharField(max_length=200)  # the rider or the dispatcher who took it
+    client_action_id = models.UUIDField(null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(handed_cash__gte=0), name="handback_cash_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hand-back {self.route}"
+
+    @property
+    def cash_short(self) -> Decimal:
+        return self.expected_cash - self.handed_cash
+
+    @property
+    def parcels_short(self) -> int:
+        return self.expected_parcels - self.handed_parcels

@@ -23,6 +23,7 @@ from allied.delivery.models import (
     OPEN_STATUSES,
     DeliveryCode,
     DeliveryTask,
+    HandBack,
     Hub,
     PlanRun,
     Proof,
@@ -127,6 +128,11 @@ declare_personal_data(
             shared_with=HOSTED,
         )
     },
+)
+declare_personal_data(
+    HandBack,
+    personal={"recorded_by": staff_label(kept_for(timedelta(days=365), counts_from="at"))},
+    not_personal={"expected_codes": "tracking codes of the parcels the rider brings back"},
 )
 
 
