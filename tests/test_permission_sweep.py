@@ -37,6 +37,8 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from http.cookies import SimpleCookie
 from typing import Any
 from unittest import mock
@@ -48,6 +50,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from allied.accounts import policy
 from allied.accounts.policy import (
@@ -56,7 +59,10 @@ from allied.accounts.policy import (
     CATALOG_MANAGE,
     CATALOG_VIEW,
     CONSOLE_ACCESS,
+    DELIVERY_MANAGE,
     DELIVERY_RECORD,
+    DELIVERY_REQUEST,
+    DELIVERY_VIEW,
     INTEGRATIONS_MANAGE,
     INVENTORY_MANAGE,
     INVENTORY_VIEW,
@@ -72,10 +78,13 @@ from allied.accounts.policy import (
     WEBHOOKS_MANAGE,
     Actor,
 )
-from allied.accounts.roles import MFA_REQUIRED_ROLES, ApiScope, Role
+from allied.accounts.roles import MFA_REQUIRED_ROLES, OPERATOR_SCOPES, ApiScope, Role
 from allied.accounts.services import api_key_create, invitation_create
 from allied.api import api
 from allied.core import errors
+from allied.core.address import Address
+from allied.delivery.models import PlanRun, Route
+from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
 from allied.integrations.services.connections import connection_create
 from allied.integrations.services.subscriptions import subscription_create, subscription_send_test
@@ -86,6 +95,7 @@ from allied.orders.services.lifecycle import order_hand_over, order_pack, order_
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
 from tests.conftest import current_totp_code, enable_totp
+from tests.delivery.factories import HubFactory, RiderFactory, ShiftFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
@@ -117,12 +127,17 @@ class Caller:
         return self.kind in {"partner", "operator"}
 
     @property
+    def is_aes_key(self) -> bool:
+        """A key of AES itself: it holds operator scopes only (decision 0008)."""
+        return self.kind == "key" and set(self.scopes) <= OPERATOR_SCOPES
+
+    @property
     def is_operator(self) -> bool:
-        return self.kind == "operator"
+        return self.kind == "operator" or self.is_aes_key
 
     @property
     def is_partner(self) -> bool:
-        return self.kind in {"partner", "key"}
+        return self.kind == "partner" or (self.kind == "key" and not self.is_aes_key)
 
 
 ANONYMOUS = Caller("anonymous", "anonymous")
@@ -140,11 +155,13 @@ OPERATOR_CALLERS = [
     )
 ]
 PAGE_CALLERS = [ANONYMOUS, *PARTNER_CALLERS, *OPERATOR_CALLERS]
+PARTNER_SCOPES = [scope.value for scope in ApiScope if scope not in OPERATOR_SCOPES]
 API_CALLERS = [
     ANONYMOUS,
     Caller("owner-session", "session", Role.OWNER),  # the API takes keys only, never a browser session
+    # a key of partner A per scope, and AES's own key per operator scope (decision 0008)
     *(Caller(f"key[{scope.value}]", "key", scopes=(scope.value,)) for scope in ApiScope),
-    Caller("key[all]", "key", scopes=tuple(scope.value for scope in ApiScope)),
+    Caller("key[all]", "key", scopes=tuple(PARTNER_SCOPES)),  # every scope a partner's key may hold
 ]
 
 
@@ -268,6 +285,17 @@ def _sign_in(membership: Any) -> str:
     return _session_key(client)
 
 
+def _sweep_stop(hub_code: str) -> TaskInput:
+    return TaskInput(
+        kind="drop_off",
+        hub_code=hub_code,
+        date=timezone.localdate(),
+        address=Address.given(line1="House 1", area="PECHS", city="Karachi", lat=Decimal("24.873"), lng=Decimal("67")),
+        contact_name="Sweep Recipient",
+        contact_phone="+92 300 1112233",
+    )
+
+
 def _build_world() -> World:
     system = Actor.system("tests")
     operator_org = OperatorOrganizationFactory()
@@ -331,6 +359,17 @@ def _build_world() -> World:
         organization=partner_a, url="https://sweep.example.com/hooks", event_types=["order.*"], actor=owner
     )
     webhook_delivery = subscription_send_test(subscription=webhook, actor=owner)
+    # The last mile: a hub with a rider on shift today, one of partner A's stops on that rider's route.
+    hub = HubFactory(code="SWEEP-H1")
+    rider = RiderFactory(hub=hub)
+    ShiftFactory(rider=rider)
+    [stop] = delivery_tasks_create(organization=partner_a, stops=[_sweep_stop(hub.code)], actor=system)
+    route = Route.objects.create(
+        hub=hub, rider=rider, date=stop.date, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(hours=1)
+    )
+    stop.route, stop.sequence = route, 1
+    stop.save(update_fields=["route", "sequence"])
+    plan_run = PlanRun.objects.create(hub=hub, date=stop.date, seconds=1, status="done")
     world = World(
         ids={
             "product_id": product.pk,
@@ -352,6 +391,12 @@ def _build_world() -> World:
             "public_id": "00000000-0000-0000-0000-000000000000",  # no such connection
             "webhook_id": webhook.pk,
             "delivery_id": webhook_delivery.pk,
+            "code": hub.code,
+            "rider_id": rider.pk,
+            "date": stop.date.isoformat(),
+            "tracking_code": stop.tracking_code,
+            "route_id": route.pk,
+            "plan_id": str(plan_run.public_id),
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -366,7 +411,10 @@ def _build_world() -> World:
     for caller in API_CALLERS:
         if caller.kind == "key":
             _, world.keys[caller.name] = api_key_create(
-                organization=partner_a, name=caller.name, scopes=list(caller.scopes), actor=system
+                organization=operator_org if caller.is_aes_key else partner_a,
+                name=caller.name,
+                scopes=list(caller.scopes),
+                actor=system,
             )
     world.sessions["owner-session"] = world.sessions[Role.OWNER]
     return world
@@ -608,6 +656,16 @@ def _order_body(world: World) -> dict[str, Any]:
     }
 
 
+def _stop_body(world: World) -> dict[str, Any]:
+    return {
+        "hub": world.ids["code"],
+        "date": world.ids["date"],
+        "address": {"line1": "House 9", "area": "PECHS", "city": "Karachi", "lat": 24.88, "lng": 67.08},
+        "contact_name": "Sweep Recipient",
+        "contact_phone": "+92 300 1112233",
+    }
+
+
 OPERATIONS: dict[str, Rule] = {
     "me": Rule(),  # any key: it tells the caller its own organization and scopes
     "products_list": needs(CATALOG_VIEW),
@@ -645,6 +703,27 @@ OPERATIONS: dict[str, Rule] = {
     "webhooks_test": needs(WEBHOOKS_MANAGE),
     "webhooks_deliveries": needs(WEBHOOKS_MANAGE),
     "webhooks_delivery_replay": needs(WEBHOOKS_MANAGE),
+    # The last mile: partners ask for and follow their own stops; the network, plans and routes are
+    # AES dispatch's (its own `dispatch:manage` keys), which also asks for stops for any partner
+    "hubs_list": aes(DELIVERY_MANAGE),
+    "hubs_create": aes(DELIVERY_MANAGE),
+    "hubs_get": aes(DELIVERY_MANAGE),
+    "hubs_update": aes(DELIVERY_MANAGE),
+    "riders_list": aes(DELIVERY_MANAGE),
+    "riders_create": aes(DELIVERY_MANAGE),
+    "riders_shift_set": aes(DELIVERY_MANAGE),
+    "riders_shifts_list": aes(DELIVERY_MANAGE),
+    "delivery_tasks_create": partner(DELIVERY_REQUEST) | aes(DELIVERY_MANAGE),
+    "delivery_tasks_bulk_create": partner(DELIVERY_REQUEST) | aes(DELIVERY_MANAGE),
+    "delivery_tasks_list": needs(DELIVERY_VIEW),
+    "delivery_tasks_get": needs(DELIVERY_VIEW),
+    "delivery_tasks_move": aes(DELIVERY_MANAGE),
+    "plans_create": aes(DELIVERY_MANAGE),
+    "plans_get": aes(DELIVERY_MANAGE),
+    "routes_list": aes(DELIVERY_MANAGE),
+    "routes_publish": aes(DELIVERY_MANAGE),
+    "routes_lock": aes(DELIVERY_MANAGE),
+    "routes_unlock": aes(DELIVERY_MANAGE),
 }
 
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -663,6 +742,29 @@ API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     },
     "webhooks_create": lambda w: {"url": "https://sweep-api.example.com/hooks", "event_types": ["inventory.*"]},
     "webhooks_update": lambda w: {"event_types": ["product.*"]},
+    "hubs_create": lambda w: {
+        "code": "SWEEP-H2",
+        "name": "Sweep East",
+        "address_line1": "University Road",
+        "city": "Karachi",
+        "lat": 24.92,
+        "lng": 67.1,
+    },
+    "hubs_update": lambda w: {"name": "Renamed by the sweep"},
+    "riders_create": lambda w: {
+        "email": "sweep-rider@aes.example",
+        "full_name": "Sweep Rider",
+        "hub": w.ids["code"],
+        "vehicle_type": "motorbike",
+    },
+    "riders_shift_set": lambda w: {"start": "09:00", "end": "17:00"},
+    "delivery_tasks_create": lambda w: _stop_body(w) | {"organization": w.partner_slug},
+    "delivery_tasks_bulk_create": lambda w: {
+        "organization": w.partner_slug,
+        "stops": [_stop_body(w), {"pickup": _stop_body(w), "drop_off": _stop_body(w)}],
+    },
+    "delivery_tasks_move": lambda w: {"route_id": w.ids["route_id"]},
+    "plans_create": lambda w: {"date": w.ids["date"], "seconds": 1},
 }
 
 # Where today's code and the policy disagree ----------------------------------------------------
@@ -680,6 +782,10 @@ KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {
     (route, request_label, caller): "refused, but answered with a message and 200/302, not 403"
     for (route, request_label), callers in REFUSED_AS_MESSAGE_TODAY.items()
     for caller in callers
+} | {
+    # The handler looks the SKUs up in the caller's organization before the service asks for
+    # inventory.manage, so AES's dispatch key gets 422 (unknown SKU) instead of 403.
+    ("inbound_create", "", "key[dispatch:manage]"): "422 about the SKUs before the permission is asked",
 }
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from ninja import Query, Router, Status
 
 from allied.core.address import Address
@@ -387,7 +388,7 @@ def routes_list(request: HttpRequest, code: str, filters: Query[RouteFilters]) -
     """Each route with its rider, status, times, distance and its stops in the order driven (the
     stop's area and city only: the door is on the rider's phone). Needs `dispatch:manage`."""
     actor = request.auth  # type: ignore[attr-defined]
-    return list(routes_of_day(actor, access_hub(actor, code), filters.date))
+    return list(routes_of_day(actor, access_hub(actor, code), filters.date or timezone.localdate()))
 
 
 def _route_change(request: HttpRequest, route_id: int, change: str) -> Route:

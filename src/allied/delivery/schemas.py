@@ -14,7 +14,6 @@ from pydantic_core import PydanticCustomError
 
 from allied.core.schemas import Amount, Cursor, Date, Input, Latitude, Limit, Longitude, Money, QueryInput
 from allied.core.tracking import TrackingStatus
-from allied.delivery.models import TaskKind
 from allied.orders.schemas import AddressIn, AddressOut
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -217,7 +216,7 @@ KIND_HELP = "`drop_off` (deliver), `pickup` (collect from you or a shop) or `ret
 
 
 class StopIn(StopFieldsIn):
-    kind: Literal["drop_off", "pickup", "return_pickup"] = Field(default=TaskKind.DROP_OFF, description=KIND_HELP)
+    kind: Literal["drop_off", "pickup", "return_pickup"] = Field(default="drop_off", description=KIND_HELP)
 
 
 class PairIn(Input):
@@ -403,4 +402,4 @@ class RouteOut(Out):
 
 
 class RouteFilters(QueryInput):
-    date: Date = Field(description="The day (YYYY-MM-DD).")
+    date: Date | None = Field(default=None, description="The day (YYYY-MM-DD); today if absent.")
