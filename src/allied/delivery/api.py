@@ -1,8 +1,10 @@
 """The last mile for integrators: partners ask for stops and follow them; AES dispatch (its own
 `dispatch:manage` keys, decision 0008) runs hubs, riders, shifts, plans and routes."""
 
+from collections.abc import Callable
 from datetime import date as Day
 from decimal import Decimal
+from functools import partial
 from uuid import UUID
 
 from django.db import transaction
@@ -391,14 +393,11 @@ def routes_list(request: HttpRequest, code: str, filters: Query[RouteFilters]) -
     return list(routes_of_day(actor, access_hub(actor, code), filters.date or timezone.localdate()))
 
 
-def _route_change(request: HttpRequest, route_id: int, change: str) -> Route:
+def _route_change(request: HttpRequest, route_id: int, change: Callable[..., Route]) -> Route:
     actor = request.auth  # type: ignore[attr-defined]
     route = access_route(actor, route_id)
     with transaction.atomic(durable=True):
-        if change == "publish":
-            route_publish(route=route, actor=actor)
-        else:
-            route_lock(route=route, locked=change == "lock", actor=actor)
+        change(route=route, actor=actor)
     return routes_of_day(actor, route.hub, route.date).get(pk=route.pk)
 
 
@@ -410,7 +409,7 @@ def _route_change(request: HttpRequest, route_id: int, change: str) -> Route:
 )
 def routes_publish(request: HttpRequest, route_id: int) -> Route:
     """Put the route on its rider's phone; a route without stops answers 409. Needs `dispatch:manage`."""
-    return _route_change(request, route_id, "publish")
+    return _route_change(request, route_id, route_publish)
 
 
 @router.post(
@@ -421,7 +420,7 @@ def routes_publish(request: HttpRequest, route_id: int) -> Route:
 )
 def routes_lock(request: HttpRequest, route_id: int) -> Route:
     """The next plan keeps the route as it is and plans the rest around it. Needs `dispatch:manage`."""
-    return _route_change(request, route_id, "lock")
+    return _route_change(request, route_id, partial(route_lock, locked=True))
 
 
 @router.post(
@@ -432,4 +431,4 @@ def routes_lock(request: HttpRequest, route_id: int) -> Route:
 )
 def routes_unlock(request: HttpRequest, route_id: int) -> Route:
     """The next plan may change the route again. Needs `dispatch:manage`."""
-    return _route_change(request, route_id, "unlock")
+    return _route_change(request, route_id, partial(route_lock, locked=False))
