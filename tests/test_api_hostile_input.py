@@ -28,8 +28,23 @@ NUL = "a\x00b"
 BAD_OFFSET = "2026-01-01T10:00:00+23:00"
 BARE_NUMBER = 1767261600
 
+# A stop of the last mile, alone or as either half of a paired job.
+STOP = {
+    "hub": "KHI-H1",
+    "date": "2099-01-31",
+    "address": {"line1": "House 12", "area": "PECHS", "city": "Karachi", "lat": 24.87, "lng": 67.06},
+    "contact_name": "Hina Baig",
+    "contact_phone": "+92 300 1112233",
+    "window_start": "09:00",
+    "window_end": "12:00",
+    "cod_amount": "10.00",
+    "instructions": "Ring twice",
+    "reference": "SHOP-1",
+}
 # A valid body for every operation that takes one; `{order}` and `{product}` are filled in.
-VALID_BODIES: dict[str, dict[str, Any]] = {
+# A list gives one body per kind of item of a list whose items are of several kinds (the stops of a
+# bulk: single stops and paired jobs); a field is tested in the body that has its kind of item.
+VALID_BODIES: dict[str, Any] = {
     "orders_create": {
         "external_id": "HOSTILE-1",
         "channel": "api",
@@ -74,6 +89,27 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "description": "Our ERP",
     },
     "webhooks_update": {"url": "https://hooks.example.com/v2", "event_types": ["product.*"], "description": "ERP"},
+    "hubs_create": {
+        "code": "KHI-H1",
+        "name": "Central",
+        "address_line1": "PECHS",
+        "city": "Karachi",
+        "lat": 24.86,
+        "lng": 67.07,
+        "service_areas": ["PECHS"],
+        "day_start": "08:00",
+        "day_end": "20:00",
+    },
+    "hubs_update": {"name": "Central", "service_areas": ["PECHS"], "day_start": "08:00", "day_end": "20:00"},
+    "riders_create": {"email": "r@aes.example", "full_name": "R", "hub": "KHI-H1", "vehicle_type": "van"},
+    "riders_shift_set": {"start": "08:00", "end": "16:00"},
+    "delivery_tasks_create": STOP | {"kind": "drop_off", "organization": "partner-a"},
+    "delivery_tasks_bulk_create": [
+        {"organization": "partner-a", "stops": [STOP]},
+        {"organization": "partner-a", "stops": [{"pickup": STOP, "drop_off": STOP}]},
+    ],
+    "delivery_tasks_move": {"route_id": 1},
+    "plans_create": {"date": "2099-01-31", "seconds": 1},
 }
 VALID_HEADERS = {"orders_create": {"Idempotency-Key": "hostile-key"}}
 
@@ -203,7 +239,7 @@ def test_hostile_text_and_dates_are_422_naming_the_field_and_store_nothing(
     url = path.replace("{order_id}", str(ids["order"])).replace("{product_id}", str(ids["product"]))
     url = url.replace("{inbound_id}", "1").replace("{return_id}", "1")
     url = url.replace("{webhook_id}", "1").replace("{delivery_id}", "1")
-    body = json.loads(json.dumps(VALID_BODIES.get(operation_id, {})).replace('"{order}"', str(ids["order"])))
+    body = json.loads(json.dumps(valid_body(operation_id, field_path)).replace('"{order}"', str(ids["order"])))
     headers = dict(VALID_HEADERS.get(operation_id, {}))
     query: dict[str, Any] = {}
     if where == "body":
@@ -227,15 +263,38 @@ def test_hostile_text_and_dates_are_422_naming_the_field_and_store_nothing(
     assert stored() == before
 
 
+def _may_hold(option: dict[str, Any], rest: tuple) -> bool:
+    """Whether this alternative of a field can be the one on the path (not null, and an object
+    alternative only if it has the path's next property)."""
+    if option.get("type") == "null":
+        return False
+    return option.get("type") != "object" or not rest or rest[0] in option.get("properties", {})
+
+
+def valid_body(operation_id: str, field_path: tuple) -> dict[str, Any]:
+    bodies = VALID_BODIES.get(operation_id, {})
+    options = bodies if isinstance(bodies, list) else [bodies]
+    return next((body for body in options if _holds(body, field_path[:-1])), options[0])
+
+
+def _holds(body: Any, path: tuple) -> bool:
+    for part in path:
+        if isinstance(part, int) and not (isinstance(body, list) and part < len(body)):
+            return False
+        if isinstance(part, str) and not (isinstance(body, dict) and part in body):
+            return False
+        body = body[part]
+    return True
+
+
 def _is_list(operation_id: str, field_path: tuple) -> bool:
     """Whether the field is a list of texts (tags, barcodes): the NUL goes inside the list."""
     methods = next(m for m in SCHEMA["paths"].values() for o in m.values() if o["operationId"] == operation_id)
     operation = next(o for o in methods.values() if o["operationId"] == operation_id)
     schema: dict[str, Any] = operation["requestBody"]["content"]["application/json"]["schema"]
-    for part in field_path:
+    for index, part in enumerate(field_path):
         schema = resolved(schema)
         schema = schema["items"] if isinstance(part, int) else schema["properties"][part]
-        schema = next(
-            (resolved(o) for o in schema.get("anyOf", []) if resolved(o).get("type") != "null"), resolved(schema)
-        )
+        rest = field_path[index + 1 :]
+        schema = next((resolved(o) for o in schema.get("anyOf", []) if _may_hold(resolved(o), rest)), resolved(schema))
     return schema.get("type") == "array"

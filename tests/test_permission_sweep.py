@@ -84,7 +84,7 @@ from allied.api import api
 from allied.core import errors
 from allied.core.address import Address
 from allied.core.tracking import TrackingStatus
-from allied.delivery.models import DeliveryTask, Route, RouteStatus, TaskKind
+from allied.delivery.models import DeliveryTask, PlanRun, Route, RouteStatus, TaskKind
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.delivery.services.tracking import tracking_event_record
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
@@ -97,7 +97,7 @@ from allied.orders.services.lifecycle import order_hand_over, order_pack, order_
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
 from tests.conftest import current_totp_code, enable_totp
-from tests.delivery.factories import HubFactory, RiderFactory
+from tests.delivery.factories import HubFactory, RiderFactory, ShiftFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
@@ -114,13 +114,13 @@ LOGIN_PATH = "/accounts/login/"
 @dataclass(frozen=True)
 class Caller:
     name: str
-    kind: str  # "anonymous", "partner", "operator", "key", "aes_key" (an AES key), "session" (signed in, API)
+    kind: str  # "anonymous", "partner", "operator", "key", "session" (signed in, calling the API)
     role: str = ""
     scopes: tuple[str, ...] = ()
 
     @property
     def permissions(self) -> frozenset[str]:
-        if self.kind in {"key", "aes_key"}:
+        if self.kind == "key":
             return frozenset().union(*(policy.SCOPE_PERMISSIONS[scope] for scope in self.scopes))
         return policy.ROLE_PERMISSIONS.get(self.role, frozenset())
 
@@ -129,12 +129,17 @@ class Caller:
         return self.kind in {"partner", "operator"}
 
     @property
+    def is_aes_key(self) -> bool:
+        """A key of AES itself: it holds operator scopes only (decision 0008)."""
+        return self.kind == "key" and set(self.scopes) <= OPERATOR_SCOPES
+
+    @property
     def is_operator(self) -> bool:
-        return self.kind in {"operator", "aes_key"}
+        return self.kind == "operator" or self.is_aes_key
 
     @property
     def is_partner(self) -> bool:
-        return self.kind in {"partner", "key"}
+        return self.kind == "partner" or (self.kind == "key" and not self.is_aes_key)
 
 
 ANONYMOUS = Caller("anonymous", "anonymous")
@@ -152,13 +157,13 @@ OPERATOR_CALLERS = [
     )
 ]
 PAGE_CALLERS = [ANONYMOUS, *PARTNER_CALLERS, *OPERATOR_CALLERS]
-PARTNER_SCOPES = tuple(scope.value for scope in ApiScope if scope not in OPERATOR_SCOPES)
+PARTNER_SCOPES = [scope.value for scope in ApiScope if scope not in OPERATOR_SCOPES]
 API_CALLERS = [
     ANONYMOUS,
     Caller("owner-session", "session", Role.OWNER),  # the API takes keys only, never a browser session
-    *(Caller(f"key[{scope}]", "key", scopes=(scope,)) for scope in PARTNER_SCOPES),
-    Caller("key[all]", "key", scopes=PARTNER_SCOPES),
-    Caller("aes-key[dispatch:manage]", "aes_key", scopes=(ApiScope.DISPATCH_MANAGE.value,)),
+    # a key of partner A per scope, and AES's own key per operator scope (decision 0008)
+    *(Caller(f"key[{scope.value}]", "key", scopes=(scope.value,)) for scope in ApiScope),
+    Caller("key[all]", "key", scopes=tuple(PARTNER_SCOPES)),  # every scope a partner's key may hold
 ]
 
 
@@ -209,7 +214,7 @@ class Rule:
     def expect_api(self, caller: Caller) -> str:
         if self.public:
             return OK
-        if caller.kind not in {"key", "aes_key"}:
+        if caller.kind != "key":
             return SIGN_IN
         return OK if self.allows(caller) else REFUSED
 
@@ -311,6 +316,17 @@ def _rider_stop(partner: Any, rider_user: Any) -> DeliveryTask:
     return stop
 
 
+def _sweep_stop(hub_code: str) -> TaskInput:
+    return TaskInput(
+        kind="drop_off",
+        hub_code=hub_code,
+        date=timezone.localdate(),
+        address=Address.given(line1="House 1", area="PECHS", city="Karachi", lat=Decimal("24.873"), lng=Decimal("67")),
+        contact_name="Sweep Recipient",
+        contact_phone="+92 300 1112233",
+    )
+
+
 def _build_world() -> World:
     system = Actor.system("tests")
     operator_org = OperatorOrganizationFactory()
@@ -408,6 +424,21 @@ def _build_world() -> World:
         hub=hub, rider=RiderFactory(hub=hub), date=failed_task.date, starts_at=timezone.now(), ends_at=timezone.now()
     )
     rider_stop = _rider_stop(partner_a, memberships[Role.RIDER].user)
+    # The last mile: a hub with a rider on shift today, one of partner A's stops on that rider's route.
+    api_hub = HubFactory(code="SWEEP-H1")
+    api_rider = RiderFactory(hub=api_hub)
+    ShiftFactory(rider=api_rider)
+    [api_stop] = delivery_tasks_create(organization=partner_a, stops=[_sweep_stop(api_hub.code)], actor=system)
+    api_route = Route.objects.create(
+        hub=api_hub,
+        rider=api_rider,
+        date=api_stop.date,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=1),
+    )
+    api_stop.route, api_stop.sequence = api_route, 1
+    api_stop.save(update_fields=["route", "sequence"])
+    plan_run = PlanRun.objects.create(hub=api_hub, date=api_stop.date, seconds=1, status="done")
     world = World(
         ids={
             "product_id": product.pk,
@@ -431,6 +462,11 @@ def _build_world() -> World:
             "delivery_id": webhook_delivery.pk,
             "tracking_code": rider_stop.tracking_code,
             "stop_id": rider_stop.public_id,
+            "code": api_hub.code,
+            "rider_id": api_rider.pk,
+            "date": api_stop.date.isoformat(),
+            "route_id": api_route.pk,
+            "plan_id": str(plan_run.public_id),
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -446,9 +482,9 @@ def _build_world() -> World:
     for name, membership in memberships.items():
         world.sessions[name] = _sign_in(membership)
     for caller in API_CALLERS:
-        if caller.kind in {"key", "aes_key"}:
+        if caller.kind == "key":
             _, world.keys[caller.name] = api_key_create(
-                organization=operator_org if caller.kind == "aes_key" else partner_a,
+                organization=operator_org if caller.is_aes_key else partner_a,
                 name=caller.name,
                 scopes=list(caller.scopes),
                 actor=system,
@@ -798,6 +834,16 @@ def _order_body(world: World) -> dict[str, Any]:
     }
 
 
+def _stop_body(world: World) -> dict[str, Any]:
+    return {
+        "hub": world.ids["code"],
+        "date": world.ids["date"],
+        "address": {"line1": "House 9", "area": "PECHS", "city": "Karachi", "lat": 24.88, "lng": 67.08},
+        "contact_name": "Sweep Recipient",
+        "contact_phone": "+92 300 1112233",
+    }
+
+
 OPERATIONS: dict[str, Rule] = {
     "me": Rule(),  # any key: it tells the caller its own organization and scopes
     "products_list": needs(CATALOG_VIEW),
@@ -835,6 +881,27 @@ OPERATIONS: dict[str, Rule] = {
     "webhooks_test": needs(WEBHOOKS_MANAGE),
     "webhooks_deliveries": needs(WEBHOOKS_MANAGE),
     "webhooks_delivery_replay": needs(WEBHOOKS_MANAGE),
+    # The last mile: partners ask for and follow their own stops; the network, plans and routes are
+    # AES dispatch's (its own `dispatch:manage` keys), which also asks for stops for any partner
+    "hubs_list": aes(DELIVERY_MANAGE),
+    "hubs_create": aes(DELIVERY_MANAGE),
+    "hubs_get": aes(DELIVERY_MANAGE),
+    "hubs_update": aes(DELIVERY_MANAGE),
+    "riders_list": aes(DELIVERY_MANAGE),
+    "riders_create": aes(DELIVERY_MANAGE),
+    "riders_shift_set": aes(DELIVERY_MANAGE),
+    "riders_shifts_list": aes(DELIVERY_MANAGE),
+    "delivery_tasks_create": partner(DELIVERY_REQUEST) | aes(DELIVERY_MANAGE),
+    "delivery_tasks_bulk_create": partner(DELIVERY_REQUEST) | aes(DELIVERY_MANAGE),
+    "delivery_tasks_list": needs(DELIVERY_VIEW),
+    "delivery_tasks_get": needs(DELIVERY_VIEW),
+    "delivery_tasks_move": aes(DELIVERY_MANAGE),
+    "plans_create": aes(DELIVERY_MANAGE),
+    "plans_get": aes(DELIVERY_MANAGE),
+    "routes_list": aes(DELIVERY_MANAGE),
+    "routes_publish": aes(DELIVERY_MANAGE),
+    "routes_lock": aes(DELIVERY_MANAGE),
+    "routes_unlock": aes(DELIVERY_MANAGE),
 }
 
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -853,6 +920,29 @@ API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     },
     "webhooks_create": lambda w: {"url": "https://sweep-api.example.com/hooks", "event_types": ["inventory.*"]},
     "webhooks_update": lambda w: {"event_types": ["product.*"]},
+    "hubs_create": lambda w: {
+        "code": "SWEEP-H2",
+        "name": "Sweep East",
+        "address_line1": "University Road",
+        "city": "Karachi",
+        "lat": 24.92,
+        "lng": 67.1,
+    },
+    "hubs_update": lambda w: {"name": "Renamed by the sweep"},
+    "riders_create": lambda w: {
+        "email": "sweep-rider@aes.example",
+        "full_name": "Sweep Rider",
+        "hub": w.ids["code"],
+        "vehicle_type": "motorbike",
+    },
+    "riders_shift_set": lambda w: {"start": "09:00", "end": "17:00"},
+    "delivery_tasks_create": lambda w: _stop_body(w) | {"organization": w.partner_slug},
+    "delivery_tasks_bulk_create": lambda w: {
+        "organization": w.partner_slug,
+        "stops": [_stop_body(w), {"pickup": _stop_body(w), "drop_off": _stop_body(w)}],
+    },
+    "delivery_tasks_move": lambda w: {"route_id": w.ids["route_id"]},
+    "plans_create": lambda w: {"date": w.ids["date"], "seconds": 1},
 }
 
 # Where today's code and the policy disagree ----------------------------------------------------
@@ -973,7 +1063,7 @@ def client_for(world: World, caller: Caller) -> Client:
     the middleware again, and WhiteNoise's reads every static file: most of a case's time."""
     client = world.clients.get(caller.name)
     if client is None:
-        headers = {"Authorization": f"Bearer {world.keys[caller.name]}"} if caller.kind in {"key", "aes_key"} else {}
+        headers = {"Authorization": f"Bearer {world.keys[caller.name]}"} if caller.kind == "key" else {}
         client = world.clients[caller.name] = Client(headers=headers)
     client.cookies = SimpleCookie()
     if caller.name in world.sessions:

@@ -4,9 +4,11 @@ The walk enumerates every URL pattern and every API operation, so a new page or 
 covered the day it is added: a URL parameter this file does not know fails the test.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -22,7 +24,7 @@ from allied.catalog.models import Product
 from allied.core.address import Address
 from allied.core.models import EventDelivery, Subscription
 from allied.core.tracking import TrackingStatus
-from allied.delivery.models import DeliveryTask, TaskKind
+from allied.delivery.models import DeliveryTask, PlanRun, Rider, Route, TaskKind
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.delivery.services.tracking import tracking_event_record
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnSource
@@ -35,7 +37,7 @@ from allied.orders.models import Order
 from allied.orders.services.intake import order_create
 from allied.orders.tracking import tracking_code_generate
 from tests.catalog.factories import ProductFactory
-from tests.delivery.factories import HubFactory
+from tests.delivery.factories import HubFactory, RiderFactory, ShiftFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
 from tests.orders.factories import order_input
 
@@ -43,10 +45,13 @@ pytestmark = pytest.mark.django_db
 
 # Areas that are not tenant data: sign-in pages, the admin (operators only), the public API docs.
 # Not reached with a session: the API (its own tenant walk), and stores' webhooks, whose signature
-# is the credential (tests/integrations: another store's secret answers 401). The public tracking
-# page: the tracking code is the credential, and it shows no partner's data but the stop's journey
-# and the brand's name (tests/delivery/test_tracking_page.py).
+# is the credential (tests/integrations: another store's secret answers 401).
+# The public tracking page: the tracking code is the credential, and it shows no partner's data but
+# the stop's journey and the brand's name (tests/delivery/test_tracking_page.py).
 NOT_TENANT_SCOPED = ("accounts/", "admin/", "api/v1/", "integrations/", "invitations/", "static/", "track/")
+# Ids of AES's own rows, no partner's: hubs, riders (and a day of their shifts), routes and plans.
+# A partner's key is refused outright (403) wherever only these name the object.
+AES_OWN_IDS = frozenset({"code", "rider_id", "date", "route_id", "plan_id"})
 
 
 @dataclass
@@ -68,7 +73,11 @@ class Tenant:
     webhook: Subscription
     webhook_delivery: EventDelivery
     failed_stop: DeliveryTask
+    rider_stop: DeliveryTask
     stop: DeliveryTask
+    rider: Rider
+    route: Route
+    plan_run: PlanRun
 
     def ids(self) -> dict[str, object]:
         return {
@@ -86,7 +95,13 @@ class Tenant:
             "connection_id": self.connection.pk,
             "webhook_id": self.webhook.pk,
             "delivery_id": self.webhook_delivery.pk,
-            "stop_id": self.stop.public_id,
+            "stop_id": self.rider_stop.public_id,
+            "tracking_code": self.stop.tracking_code,
+            "code": self.stop.hub.code,
+            "rider_id": self.rider.pk,
+            "date": self.stop.date.isoformat(),
+            "route_id": self.route.pk,
+            "plan_id": self.plan_run.public_id,
         }
 
     def secrets_on_pages(self) -> list[str]:
@@ -101,6 +116,8 @@ class Tenant:
             self.webhook.url,
             self.failed_stop.tracking_code,
             self.failed_stop.contact_name,
+            self.stop.contact_name,
+            self.stop.address_line1,
         ]
 
 
@@ -114,7 +131,15 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
     api_key, raw_key = api_key_create(
         organization=organization,
         name=f"{tag} app",
-        scopes=["inventory:read", "inventory:write", "orders:read", "integrations:manage", "webhooks:manage"],
+        scopes=[
+            "inventory:read",
+            "inventory:write",
+            "orders:read",
+            "integrations:manage",
+            "webhooks:manage",
+            "delivery:read",
+            "delivery:write",
+        ],
         actor=actor,
     )
     product = ProductFactory(organization=organization, sku=f"SECRET-{tag.upper()}-SKU")
@@ -174,6 +199,28 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
     system = Actor.system("tests")
     tracking_event_record(task=failed_stop, status=TrackingStatus.OUT_FOR_DELIVERY, actor=system)
     tracking_event_record(task=failed_stop, status=TrackingStatus.ATTEMPT_FAILED, actor=system, reason="Not home")
+    [stop] = delivery_tasks_create(
+        organization=organization,
+        stops=[
+            TaskInput(
+                kind="drop_off",
+                hub_code=HubFactory().code,
+                date=timezone.localdate(),
+                address=Address.given(
+                    line1=f"SECRET-DOOR-{tag.upper()}", city="Karachi", lat=Decimal("24.87"), lng=Decimal("67.06")
+                ),
+                contact_name=f"SECRET-RECIPIENT-{tag.upper()}",
+                contact_phone="+92 300 1112233",
+            )
+        ],
+        actor=actor,
+    )
+    rider = ShiftFactory(rider=RiderFactory(hub=stop.hub)).rider
+    route = Route.objects.create(
+        hub=stop.hub, rider=rider, date=stop.date, starts_at=timezone.now(), ends_at=timezone.now()
+    )
+    DeliveryTask.objects.filter(pk=stop.pk).update(route=route, sequence=1)
+    plan_run = PlanRun.objects.create(hub=stop.hub, date=stop.date, seconds=1)
     return Tenant(
         organization,
         owner,
@@ -193,6 +240,10 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         subscription_send_test(subscription=webhook, actor=actor),
         failed_stop,
         delivery_stop(organization, tag),
+        stop,
+        rider,
+        route,
+        plan_run,
     )
 
 
@@ -291,20 +342,34 @@ def api_operations() -> list[tuple[str, str]]:
     return operations
 
 
+def _bodies(tenant: Tenant) -> dict[tuple[str, str], dict[str, object]]:
+    """Valid bodies for the operations that refuse an empty one, so that the id is what is refused."""
+    return {
+        ("POST", "/api/v1/delivery-tasks/{tracking_code}/move"): {"route_id": tenant.route.pk},
+        ("POST", "/api/v1/hubs/{code}/plans"): {"date": tenant.stop.date.isoformat(), "seconds": 1},
+        ("PUT", "/api/v1/riders/{rider_id}/shifts/{date}"): {"start": "08:00", "end": "09:00"},
+    }
+
+
 def test_every_api_operation_is_blind_to_other_tenants(tenants: tuple[Tenant, Tenant]) -> None:
     a, b = tenants
     client = Client(headers={"Authorization": f"Bearer {a.raw_key}"})
     operations = api_operations()
     assert ("GET", "/api/v1/products/{product_id}") in operations
+    bodies = _bodies(b)
 
     for method, path in operations:
         foreign = re.sub(r"\{(\w+)\}", lambda m: str(b.ids()[m.group(1)]), path)
         if method == "GET":
             response = client.get(foreign)
         else:
-            response = client.generic(method, foreign, data="{}", content_type="application/json")
+            body = json.dumps(bodies.get((method, path), {}))
+            response = client.generic(method, foreign, data=body, content_type="application/json")
         body = response.content.decode()
-        if "{" in path:
+        names = set(re.findall(r"\{(\w+)\}", path))
+        if names and names <= AES_OWN_IDS:  # AES's own objects: a partner's key may not ask at all
+            assert response.status_code == 403, f"{method} {foreign} answered {response.status_code}"
+        elif names:
             assert response.status_code == 404, f"{method} {foreign} answered {response.status_code}"
         assert not [s for s in b.secrets_on_pages() if s in body], f"{method} {foreign} leaked {body[:200]}"
 

@@ -6,6 +6,7 @@ from allied.accounts.api import router as accounts_router
 from allied.accounts.api_auth import ApiKeyAuth
 from allied.catalog.api import router as catalog_router
 from allied.core.problems import ProblemNinjaAPI, install_problem_handlers
+from allied.delivery.api import router as delivery_router
 from allied.fulfillment.api import router as returns_router
 from allied.integrations.api import router as integrations_router
 from allied.integrations.api_subscriptions import router as webhooks_router
@@ -37,3 +38,4 @@ api.add_router("", orders_router)
 api.add_router("", returns_router)
 api.add_router("", integrations_router)
 api.add_router("", webhooks_router)
+api.add_router("", delivery_router)
