@@ -34,9 +34,9 @@ from tests.orders.factories import order_input
 pytestmark = pytest.mark.django_db
 
 # Areas that are not tenant data: sign-in pages, the admin (operators only), the public API docs.
-# Not reached with a session: the API (its own tenant walk), and stores' webhooks, whose signature
-# is the credential (tests/integrations: another store's secret answers 401).
-NOT_TENANT_SCOPED = ("accounts/", "admin/", "api/v1/", "integrations/", "invitations/", "static/")
+# Not reached with a session: the API (its own tenant walk), and stores' and couriers' webhooks,
+# whose signature is the credential (tests/integrations, tests/delivery/test_courier_flow.py).
+NOT_TENANT_SCOPED = ("accounts/", "admin/", "api/v1/", "couriers/", "integrations/", "invitations/", "static/")
 
 
 @dataclass
