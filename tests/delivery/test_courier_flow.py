@@ -24,6 +24,7 @@ from allied.delivery.services.couriers import (
     courier_task_book,
     courier_task_cancel,
     courier_task_from_handover,
+    courier_webhook_apply,
 )
 from allied.delivery.tasks import poll_courier_stops
 from allied.orders.models import Order, OrderStatus, PaymentMethod
@@ -228,8 +229,6 @@ def booked(partner_a, floor, stock_in, dhaka_hub, fake_pathao: FakePathao) -> De
 def test_a_late_or_unreachable_status_is_kept_as_ignored_and_answered_as_accepted(
     booked: DeliveryTask, fake_pathao: FakePathao
 ) -> None:
-    from allied.delivery.services.couriers import courier_webhook_apply
-
     to_allied(fake_pathao, "pathao")
     delivered = fake_pathao.advance(booked.consignment_id, "order.delivered")
     created_again = fake_pathao.advance(booked.consignment_id, "order.created")
