@@ -458,6 +458,7 @@ def _build_world() -> World:
             "connection_id": connection.pk,
             "kind": "shopify",
             "public_id": "00000000-0000-0000-0000-000000000000",  # no such connection
+            "courier": "tcs",  # a carrier with no courier adapter: no webhooks
             "webhook_id": webhook.pk,
             "delivery_id": webhook_delivery.pk,
             "tracking_code": rider_stop.tracking_code,
@@ -646,6 +647,8 @@ PAGES: dict[str, dict[str, Rule]] = {
     "healthz": {"GET": PUBLIC, "POST": GET_ONLY},
     # A store's webhook: its signature is the credential (tests/integrations); no session counts
     "store_webhook": {"GET": POST_ONLY, "POST": ABSENT},
+    # A courier's webhook: the secret it carries is the credential (tests/delivery/test_courier_flow.py)
+    "courier_webhook": {"GET": POST_ONLY, "POST": ABSENT},
     # Store connections: the partner's owner and AES administrators
     "ops_connections": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},
     "portal_connections": {"GET": needs(INTEGRATIONS_MANAGE), "POST": needs(INTEGRATIONS_MANAGE)},

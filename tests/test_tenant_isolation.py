@@ -44,11 +44,13 @@ from tests.orders.factories import order_input
 pytestmark = pytest.mark.django_db
 
 # Areas that are not tenant data: sign-in pages, the admin (operators only), the public API docs.
-# Not reached with a session: the API (its own tenant walk), and stores' webhooks, whose signature
-# is the credential (tests/integrations: another store's secret answers 401).
+# Not reached with a session: the API (its own tenant walk), and stores' and couriers' webhooks,
+# whose signature is the credential (tests/integrations, tests/delivery/test_courier_flow.py).
 # The public tracking page: the tracking code is the credential, and it shows no partner's data but
 # the stop's journey and the brand's name (tests/delivery/test_tracking_page.py).
-NOT_TENANT_SCOPED = ("accounts/", "admin/", "api/v1/", "integrations/", "invitations/", "static/", "track/")
+NOT_TENANT_SCOPED = (
+    "accounts/", "admin/", "api/v1/", "couriers/", "integrations/", "invitations/", "static/", "track/"
+)  # fmt: skip
 # Ids of AES's own rows, no partner's: hubs, riders (and a day of their shifts), routes and plans.
 # A partner's key is refused outright (403) wherever only these name the object.
 AES_OWN_IDS = frozenset({"code", "rider_id", "date", "route_id", "plan_id"})

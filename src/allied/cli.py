@@ -269,6 +269,69 @@ def cmd_integrations_connect(args: argparse.Namespace) -> int:
     return 0
 
 
+COURIER_OPTIONS = {
+    "pathao": ("client_id", "client_secret", "username", "password", "store_id", "webhook_secret"),
+    "steadfast": ("api_key", "secret_key", "webhook_token"),
+}
+
+
+def cmd_couriers_connect(args: argparse.Namespace) -> int:
+    """Connect AES's account with a courier company; credentials from the options or, kept out of
+    the process list, from ALLIED_CONNECT_<NAME> variables (ALLIED_CONNECT_PASSWORD, …). Pathao's
+    password is exchanged for tokens once and kept nowhere. A webhook secret not given is made up
+    and printed once, for the courier's panel."""
+    _setup_django()
+    import secrets
+
+    from django.conf import settings
+    from django.db import transaction
+    from django.urls import reverse
+
+    from allied.accounts.policy import Actor
+    from allied.core.errors import DomainError
+    from allied.couriers.services import WEBHOOK_SECRET, courier_account_connect_pathao, courier_account_create
+
+    given = {
+        name: getattr(args, name, None) or os.environ.get(f"ALLIED_CONNECT_{name.upper()}", "")
+        for name in COURIER_OPTIONS[args.courier]
+    }
+    secret_name = WEBHOOK_SECRET[args.courier]
+    made_up = not given[secret_name]
+    if made_up:
+        given[secret_name] = secrets.token_urlsafe(32)
+    areas = [area for area in args.areas.split(",") if area.strip()]
+    actor = Actor.system("allied couriers connect")
+    name = args.name or args.courier.title()
+    try:
+        if args.courier == "pathao":
+            account = courier_account_connect_pathao(
+                name=name,
+                client_id=given["client_id"],
+                client_secret=given["client_secret"],
+                username=given["username"],
+                password=given["password"],
+                store_id=given["store_id"],
+                webhook_secret=given["webhook_secret"],
+                areas=areas,
+                sandbox=args.sandbox,
+                actor=actor,
+            )
+        else:
+            with transaction.atomic(durable=True):
+                account = courier_account_create(
+                    code=args.courier, name=name, credentials=given, areas=areas, sandbox=args.sandbox, actor=actor
+                )
+    except DomainError as error:
+        messages = "; ".join(f"{e.field}: {e.message}" for e in error.errors) or error.detail
+        print(f"error: {messages}", file=sys.stderr)
+        return 2
+    print(f"courier account {account.pk}: {account}")
+    print(f"webhook address: {settings.ALLIED_BASE_URL}{reverse('courier_webhook', kwargs={'courier': account.code})}")
+    if made_up:
+        print(f"webhook secret (shown only now; set it in the courier's panel): {given[secret_name]}")
+    return 0
+
+
 def _since(value: str) -> datetime:
     """A date (midnight UTC) or an ISO date and time."""
     try:
@@ -482,6 +545,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_since, required=True, help="YYYY-MM-DD (UTC) or an ISO date and time")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     p.set_defaults(func=cmd_integrations_backfill)
+    p = sub.add_parser("couriers", help="AES's accounts with courier companies")
+    couriers_sub = p.add_subparsers(dest="couriers_command", required=True)
+    p = couriers_sub.add_parser(
+        "connect", help="connect AES's account with a courier; prints its id and webhook address"
+    )
+    p.add_argument("courier", choices=sorted(COURIER_OPTIONS))
+    p.add_argument("--name", default="", help="a name for the account (default: the courier's)")
+    p.add_argument("--areas", default="", help="comma-separated cities or areas it serves (default: everywhere)")
+    p.add_argument("--sandbox", action="store_true", help="the courier's sandbox (Pathao)")
+    for name in sorted({name for names in COURIER_OPTIONS.values() for name in names}):
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"or ALLIED_CONNECT_{name.upper()}")
+    p.set_defaults(func=cmd_couriers_connect)
     p = sub.add_parser("routes", help="last-mile routes")
     routes_sub = p.add_subparsers(dest="routes_command", required=True)
     p = routes_sub.add_parser(

@@ -12,6 +12,8 @@ from allied.core.carriers import (
     carriers_all,
 )
 from allied.core.errors import ValidationFailed
+from allied.couriers.pathao import PathaoAdapter
+from allied.couriers.steadfast import SteadfastAdapter
 
 
 @pytest.fixture
@@ -28,7 +30,12 @@ def test_built_in_carriers_are_registered_with_their_kind() -> None:
         ("mp", "M&P", CarrierKind.COURIER),
     ]
     assert {"pathao", "steadfast"} <= {c.code for c in carriers_all()}
-    assert all(c.adapter is None for c in carriers_all())
+
+
+def test_the_couriers_app_attaches_its_adapters_and_only_those() -> None:
+    assert carrier_get("pathao").adapter is PathaoAdapter
+    assert carrier_get("steadfast").adapter is SteadfastAdapter
+    assert {c.code for c in carriers_all() if c.adapter is not None} == {"pathao", "steadfast"}
 
 
 def test_carrier_get_finds_a_carrier_by_code() -> None:

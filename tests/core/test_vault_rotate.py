@@ -12,6 +12,8 @@ from allied.accounts.policy import Actor
 from allied.core.models import Subscription
 from allied.core.outbox import WEBHOOK_SECRET_PURPOSE, webhook_subscription_create
 from allied.core.vault import vault_decrypt, vault_encrypt
+from allied.couriers.models import CourierAccount
+from allied.couriers.services import courier_account_create
 from allied.integrations.models import Connection, ConnectionKind, credential_purpose
 from allied.integrations.services.connections import connection_create, connection_rotate_webhook_secret
 from tests.conftest import current_totp_code, enable_totp
@@ -44,6 +46,16 @@ def sealed_under_k1(partner_a, member) -> dict[str, str]:
             event_types=["*"],
             organization=partner_a,
         )
+        courier_account_create(
+            code="steadfast",
+            name="Steadfast",
+            credentials={
+                "api_key": "sf_rotate_key_0005",
+                "secret_key": "sf_rotate_secret_0006",
+                "webhook_token": "sf_rotate_webhook_0007",
+            },
+            actor=Actor.system("tests"),
+        )
         totp_secret = enable_totp(membership.user)
         codes = RecoveryCodes.activate(membership.user).generate_codes()
     return {"totp": totp_secret, "first_code": codes[0]}
@@ -56,10 +68,11 @@ def test_rotation_reseals_every_stored_secret_under_the_new_key_and_the_old_key_
     assert result.stdout.splitlines() == [
         "core.Subscription.previous_secret: 0 rotated, 0 already current, 0 unreadable",
         "core.Subscription.secret: 1 rotated, 0 already current, 0 unreadable",
+        "couriers.CourierAccount.credentials: 3 rotated, 0 already current, 0 unreadable",
         "integrations.Connection.credentials: 2 rotated, 0 already current, 0 unreadable",
         "integrations.Connection.previous_webhook_secret: 1 rotated, 0 already current, 0 unreadable",
         "mfa.Authenticator.data: 2 rotated, 0 already current, 0 unreadable",  # the TOTP secret, the recovery seed
-        "6 sealed value(s) re-sealed under the newest key.",
+        "9 sealed value(s) re-sealed under the newest key.",
     ]
     with override_settings(VAULT_KEYS=[K2]):
         connection = Connection.objects.get()
@@ -69,6 +82,12 @@ def test_rotation_reseals_every_stored_secret_under_the_new_key_and_the_old_key_
         assert vault_decrypt(connection.previous_webhook_secret, purpose=purpose) == "shpss_rotate_first_0002"
         subscription = Subscription.objects.get(kind=Subscription.Kind.WEBHOOK)
         assert vault_decrypt(subscription.secret, purpose=WEBHOOK_SECRET_PURPOSE) == "whsec_rotate_outbox_0004"
+        courier = CourierAccount.objects.get().credentials_open()
+        assert courier == {
+            "api_key": "sf_rotate_key_0005",
+            "secret_key": "sf_rotate_secret_0006",
+            "webhook_token": "sf_rotate_webhook_0007",
+        }
         totp = Authenticator.objects.get(type=Authenticator.Type.TOTP)
         assert vault_decrypt(totp.data["secret"], purpose="mfa") == sealed_under_k1["totp"]
         assert TOTP(totp).validate_code(current_totp_code(sealed_under_k1["totp"]))

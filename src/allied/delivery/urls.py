@@ -1,9 +1,10 @@
 """The last mile's pages: dispatch and failed deliveries in the console, failed deliveries in the
-portal, the rider app, and the public tracking page."""
+portal, the rider app, and the public tracking page; couriers' webhooks at the site root."""
 
 from django.urls import URLPattern, path
 
 from allied.delivery.views import dispatch, failed, rider, tracking
+from allied.delivery.views.courier_webhooks import courier_webhook
 
 ops: list[URLPattern] = [
     path("dispatch/", dispatch.dispatch_board, name="dispatch_board"),
@@ -24,4 +25,6 @@ site: list[URLPattern] = [
     path("track/<str:tracking_code>", tracking.track, name="track"),
     path("track/<str:tracking_code>/change", tracking.track_change, name="track_change"),
     path("track/<str:tracking_code>/stop", tracking.track_stop, name="track_stop"),
+    # A courier's webhook: the secret it carries is the credential (checked by the courier's adapter).
+    path("couriers/<str:courier>/webhooks", courier_webhook, name="courier_webhook"),
 ]

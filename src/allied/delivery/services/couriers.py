@@ -1,0 +1,323 @@
+"""Parcels handed to courier companies: the drop-off made from the handover, booked with the
+courier through AES's account, its label, cancelling it, and what the courier reports (webhooks and
+polls) applied to the stop through `tracking_event_record`, the one owner of a stop's status.
+
+Requests to a courier never run inside a transaction: a booking is sent first, then written under
+the stop's lock. What a courier reports that the stop cannot become from where it is (an older
+status arriving late, a status the courier's table leaves unmapped) is recorded as ignored with the
+reason, never an error: a courier retries a failed webhook for ever.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+
+from django.db import transaction
+
+from allied.accounts.policy import DELIVERY_MANAGE, Actor, require
+from allied.core.carriers import carrier_name, carriers_all
+from allied.core.errors import Conflict
+from allied.core.tracking import TrackingStatus
+from allied.couriers.base import Booking, CourierError, CourierEvent, CourierParcel
+from allied.couriers.models import CourierAccount, CourierWebhook, CourierWebhookStatus
+from allied.couriers.services import (
+    courier_account_for,
+    courier_adapter,
+    courier_consignment_of,
+    courier_consignment_record,
+    courier_webhook_finish,
+    courier_webhook_receive,
+    event_from_json,
+)
+from allied.delivery.models import DeliveryTask, Hub, TaskKind, TrackingEvent
+from allied.delivery.services.tasks import hub_for, service_day
+from allied.delivery.services.tracking import NEXT, TrackingRefused, tracking_event_record
+from allied.orders.models import Order
+from allied.orders.tracking import tracking_code_generate
+
+logger = logging.getLogger(__name__)
+
+S = TrackingStatus
+FINISHED = (S.DELIVERED, S.RETURNED, S.CANCELLED)  # nothing more to ask the courier
+RETRIED_REMOTE_STATUS = {408, 425, 429}
+
+
+def courier_books(code: str) -> bool:
+    """Whether parcels handed to this carrier are booked with it through an adapter."""
+    return any(carrier.code == code and carrier.adapter is not None for carrier in carriers_all())
+
+
+def _courier_actor(code: str) -> Actor:
+    return Actor.system(carrier_name(code))
+
+
+@transaction.atomic(savepoint=False)
+def courier_task_from_handover(*, order: Order, actor: Actor) -> DeliveryTask | None:
+    """A parcel handed to a courier company becomes its drop-off, once, with `courier` set (so no
+    plan of AES's riders takes it), from the hub serving its address or else the first active hub.
+    None when there is no hub at all. Booking it is the caller's next step (a task)."""
+    existing = DeliveryTask.objects.filter(order=order, kind=TaskKind.DROP_OFF).first()
+    if existing is not None:
+        return existing
+    hub = hub_for(order.address) or Hub.objects.filter(is_active=True).order_by("code").first()
+    if hub is None:
+        return None
+    task = DeliveryTask.objects.create(
+        organization_id=order.organization_id,
+        hub=hub,
+        kind=TaskKind.DROP_OFF,
+        order=order,
+        reference=order.number,
+        tracking_code=order.tracking_code or tracking_code_generate(),
+        date=service_day(hub),
+        parcels=1,
+        weight_grams=order.package_weight_grams or 500,
+        cod_amount=order.cod_amount,
+        contact_name=order.recipient_name,
+        contact_phone=order.recipient_phone,
+        instructions=order.notes[:500],
+        status=S.CREATED,
+        courier=order.carrier,
+        unplanned_reason=f"Waiting to be booked with {carrier_name(order.carrier)}.",
+        **order.address.columns(),
+    )
+    tracking_event_record(task=task, status=S.CREATED, actor=actor, place=hub.name)
+    return task
+
+
+def _parcel(task: DeliveryTask) -> CourierParcel:
+    number = Order.objects.filter(pk=task.order_id).values_list("number", flat=True).first() if task.order_id else None
+    return CourierParcel(
+        merchant_order_ref=number or task.reference or task.tracking_code,
+        recipient_name=task.contact_name,
+        phone=task.contact_phone,
+        address=", ".join(part for part in (task.address_line1, task.address_line2) if part.strip()),
+        area=task.address_area,
+        city=task.address_city,
+        postcode=task.address_postcode,
+        cod_amount=task.cod_amount,
+        weight_grams=task.weight_grams,
+        parcels=task.parcels,
+        instructions=task.instructions,
+    )
+
+
+def _retried(error: CourierError) -> bool:
+    """A courier that could not be reached or was busy is asked again; a refusal is not."""
+    return error.remote_status is None or error.remote_status >= 500 or error.remote_status in RETRIED_REMOTE_STATUS
+
+
+def _note(task_id: int, text: str) -> None:
+    with transaction.atomic(durable=True):
+        DeliveryTask.objects.filter(pk=task_id).update(unplanned_reason=text[:200])
+
+
+def courier_task_book(*, task_id: int, sleep: Callable[[float], None] | None = None) -> DeliveryTask:
+    """Book a courier stop with its company through the account serving its area, once. The request
+    is sent outside any transaction; the consignment is then written under the stop's lock with a
+    pickup-scheduled event. A refusal (the courier's words, field by field) is noted on the stop and
+    not retried; a courier that cannot be reached raises `CourierError` for the task to retry. Safe
+    to run again: a booked stop is left alone."""
+    task = DeliveryTask.objects.get(pk=task_id)
+    if task.consignment_id or not task.courier or task.status in FINISHED:
+        return task
+    name = carrier_name(task.courier)
+    account = courier_account_for(task.courier, task.address_area, task.address_city)
+    if account is None:
+        detail = f"No active {name} account serves {task.address_city}."
+        _note(task.pk, detail)
+        raise CourierError(detail, courier=name)
+    parcel = _parcel(task)
+    adapter = courier_adapter(account, organization_id=task.organization_id, sleep=sleep)
+    try:
+        booking = adapter.book(parcel)
+    except CourierError as error:
+        _note(task.pk, f"Not booked: {error.detail}")
+        if _retried(error):
+            raise
+        logger.warning("%s refused to book stop %s: %s", name, task.pk, error.detail)
+        return task
+    finally:
+        adapter.close()
+    with transaction.atomic(durable=True):
+        return _booked(task.pk, account, booking, parcel.merchant_order_ref)
+
+
+def _booked(task_id: int, account: CourierAccount, booking: Booking, reference: str) -> DeliveryTask:
+    task = DeliveryTask.objects.select_for_update().select_related("hub").get(pk=task_id)
+    courier_consignment_record(account=account, booking=booking, reference=reference)
+    if task.consignment_id:  # booked by another run meanwhile: the first consignment stands
+        logger.warning(
+            "stop %s was booked twice: %s kept, %s not", task.pk, task.consignment_id, booking.consignment_id
+        )
+        return task
+    task.consignment_id = booking.consignment_id
+    task.unplanned_reason = ""
+    task.save(update_fields=["consignment_id", "unplanned_reason", "updated_at"])
+    tracking_event_record(
+        task=task,
+        status=S.PICKUP_SCHEDULED,
+        actor=_courier_actor(task.courier),
+        reason=f"Booked with {carrier_name(task.courier)}: consignment {booking.consignment_id}",
+        place=task.hub.name,
+        # Allied's own step, dated by Allied's clock: only what the courier reports is compared by
+        # the courier's clock (`_apply`).
+        source="allied",
+    )
+    return task
+
+
+def _account_of(task: DeliveryTask) -> CourierAccount:
+    consignment = courier_consignment_of(task.courier, task.consignment_id)
+    if consignment is None:
+        raise Conflict(f"Stop {task.tracking_code} is not booked with a courier.")
+    return consignment.account
+
+
+def courier_label_pdf(*, task: DeliveryTask) -> bytes:
+    """The courier's label of a booked stop (A6 PDF, the courier's tracking code as a barcode)."""
+    consignment = courier_consignment_of(task.courier, task.consignment_id)
+    if consignment is None:
+        raise Conflict(f"Stop {task.tracking_code} is not booked with a courier.")
+    booking = Booking(
+        consignment_id=consignment.consignment_id,
+        tracking_code=consignment.tracking_code,
+        raw_status="",
+        status=None,
+        delivery_fee=consignment.delivery_fee,
+    )
+    adapter = courier_adapter(consignment.account, organization_id=task.organization_id)
+    try:
+        return adapter.label_pdf(booking, _parcel(task))
+    finally:
+        adapter.close()
+
+
+def courier_task_cancel(*, task: DeliveryTask, actor: Actor, reason: str = "") -> DeliveryTask:
+    """Cancel a courier stop: the courier is asked first (outside any transaction) and a refusal is
+    its `CourierError` (neither Pathao nor Steadfast cancels through its API: the error says where
+    to ask); then the stop is cancelled under its lock."""
+    require(actor, DELIVERY_MANAGE)
+    if task.consignment_id:
+        adapter = courier_adapter(_account_of(task), organization_id=task.organization_id)
+        try:
+            adapter.cancel(task.consignment_id)
+        finally:
+            adapter.close()
+    with transaction.atomic(durable=True):
+        task = DeliveryTask.objects.select_for_update().get(pk=task.pk)
+        if task.status == S.CANCELLED:
+            return task
+        try:
+            tracking_event_record(task=task, status=S.CANCELLED, actor=actor, reason=reason or "Cancelled.")
+        except TrackingRefused as refused:
+            raise Conflict(str(refused)) from refused
+    return task
+
+
+# What the courier reports ----------------------------------------------------------------------
+
+
+def _steps(current: str, target: str) -> list[str] | None:
+    """The statuses that take a stop from `current` to what the courier reports. A courier that
+    reports a parcel moving on while the stop still waits for its pickup has picked it up: a missed
+    "picked up" is recorded first, so the stop follows. None: the stop cannot get there."""
+    if target in NEXT.get(current, frozenset()):
+        return [target]
+    if current == S.PICKUP_SCHEDULED and target in NEXT[S.PICKED_UP]:
+        return [S.PICKED_UP, target]
+    return None
+
+
+def _apply(code: str, event: CourierEvent) -> str:
+    said = f"{event.consignment_id} {event.raw_status or '(a message)'}"
+    task = (
+        DeliveryTask.objects.select_for_update()
+        .select_related("hub")
+        .filter(courier=code, consignment_id=event.consignment_id)
+        .first()
+    )
+    if task is None:
+        return f"{said}: ignored, no stop is booked with this consignment"
+    if event.status is None:
+        if event.raw_status:
+            logger.info("%s status %r is not in its table; stop %s unchanged", code, event.raw_status, task.pk)
+        return f"{said}: ignored, no status to change"
+    if event.status == task.status and event.status != S.ATTEMPT_FAILED:
+        return f"{said}: ignored, already {event.status}"
+    recorded = TrackingEvent.objects.filter(task=task, source=code)  # the courier's reports, by its clock
+    if recorded.filter(status=event.status, at=event.occurred_at).exists():
+        return f"{said}: ignored, already recorded"
+    if recorded.filter(at__gt=event.occurred_at).exists():
+        return f"{said}: ignored, older than what is recorded"
+    steps = _steps(task.status, event.status)
+    if steps is None:
+        logger.info("%s reports %s for stop %s, which is %s: ignored", code, event.status, task.pk, task.status)
+        return f"{said}: ignored, a stop that is {task.status} cannot become {event.status}"
+    actor = _courier_actor(code)
+    for status in steps:
+        implied = status != event.status
+        tracking_event_record(
+            task=task,
+            status=status,
+            actor=actor,
+            reason=f"{carrier_name(code)} reports {event.raw_status}" if implied else (event.reason or event.message),
+            place=event.place,
+            at=event.occurred_at,
+            source=code,
+        )
+    return f"{said}: {' then '.join(steps)}"
+
+
+@transaction.atomic(savepoint=False)
+def courier_events_apply(*, code: str, events: Sequence[CourierEvent]) -> list[str]:
+    """Apply what a courier reported to its stops, each under its lock, through
+    `tracking_event_record`. Returns what became of each event (applied, or ignored and why): a
+    repeat, an older status arriving late, or a status the stop cannot take changes nothing."""
+    return [_apply(code, event) for event in events]
+
+
+@transaction.atomic(savepoint=False)
+def courier_webhook_take(*, account: CourierAccount, body: bytes, events: list[CourierEvent]) -> CourierWebhook:
+    """Keep an authentic delivery and queue the task that applies it."""
+    from allied.delivery.tasks import apply_courier_webhook
+
+    webhook = courier_webhook_receive(account=account, body=body, events=events)
+    apply_courier_webhook.enqueue(webhook.pk)
+    return webhook
+
+
+@transaction.atomic(savepoint=False)
+def courier_webhook_apply(*, webhook_id: int) -> list[str]:
+    """Apply a kept delivery's events, once: a delivery already applied is left alone."""
+    webhook = CourierWebhook.objects.select_related("account").get(pk=webhook_id)
+    if webhook.status == CourierWebhookStatus.PROCESSED:
+        return list(webhook.outcome)
+    outcome = courier_events_apply(code=webhook.account.code, events=[event_from_json(e) for e in webhook.events])
+    courier_webhook_finish(webhook_id=webhook.pk, outcome=outcome)
+    return outcome
+
+
+def courier_task_poll(*, task_id: int, sleep: Callable[[float], None] | None = None) -> list[str]:
+    """Ask the courier where a booked stop is (outside any transaction) and apply the answer: a
+    webhook the courier never sent is caught here."""
+    task = DeliveryTask.objects.get(pk=task_id)
+    if not task.consignment_id or task.status in FINISHED:
+        return []
+    adapter = courier_adapter(_account_of(task), organization_id=task.organization_id, sleep=sleep)
+    try:
+        events = adapter.track(task.consignment_id)
+    finally:
+        adapter.close()
+    with transaction.atomic(durable=True):
+        return courier_events_apply(code=task.courier, events=events)
+
+
+def courier_tasks_to_poll() -> list[int]:
+    """Booked courier stops the courier has not finished with."""
+    return list(
+        DeliveryTask.objects.exclude(courier="")
+        .exclude(consignment_id="")
+        .exclude(status__in=FINISHED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
