@@ -22,7 +22,7 @@ from tests.delivery.factories import HubFactory, RiderFactory, ShiftFactory
 from tests.delivery.test_tasks_and_planning import stop
 from tests.worker import run_until_quiet
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 TILES = "https://tile.openstreetmap.org/**"

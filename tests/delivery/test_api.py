@@ -14,6 +14,7 @@ from django.utils import timezone
 from allied.accounts.policy import Actor
 from allied.accounts.services import api_key_create
 from allied.delivery.models import DeliveryTask, Hub, PlanRun, Rider, Route, RouteStatus, Shift, TrackingEvent
+from tests.delivery.factories import vehicle
 from tests.worker import run_until_quiet
 
 API = "/api/v1"
@@ -63,6 +64,7 @@ def partner(partner_a, api_client_for: Callable[..., Client]) -> Client:
 
 
 def build_network(dispatch: Client, *, riders: int = 1, day: str | None = None) -> list[int]:
+    vehicle("motorbike")  # seeded by the migration, which a flushed (transactional) test database lacks
     hub = post(dispatch, "/hubs", HUB | {"code": "khi-h1", "detour_factor": 1.3})
     assert hub.status_code == 201, hub.content
     ids = []

@@ -75,7 +75,7 @@ def test_the_board_shows_the_hubs_day_with_its_stops_not_on_a_route(dispatcher, 
     assert 'id="dispatch-map-data"' in body
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the worker runs the plan as it would in production
+@pytest.mark.django_db(transaction=True)  # the worker runs the plan as it would in production
 def test_a_plan_is_queued_its_progress_polled_and_the_routes_shown_once_done(dispatcher, partner_a, hub) -> None:
     ShiftFactory(rider=RiderFactory(hub=hub))
     created = delivery_tasks_create(organization=partner_a, stops=[stop(n) for n in range(3)], actor=DISPATCH)

@@ -240,7 +240,7 @@ def test_who_may_see_and_act(partner_a, operator_org, member, client_for, hub) -
 
 
 # The outbox relay runs the consumer as the worker would (its transactions are real ones).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_third_failed_attempt_sends_the_stop_back_by_itself(partner_a, hub) -> None:
     [task] = delivery_tasks_create(organization=partner_a, stops=[stop(0)], actor=DISPATCH)
 
@@ -258,7 +258,7 @@ def test_the_third_failed_attempt_sends_the_stop_back_by_itself(partner_a, hub) 
     assert (last.status, last.reason, last.actor_label) == (S.RETURN_TO_ORIGIN, "3 failed delivery attempts.", "system")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_stop_rescheduled_before_the_relay_runs_is_left_alone(partner_a, hub, settings) -> None:
     settings.ALLIED_MAX_DELIVERY_ATTEMPTS = 1
     [task] = delivery_tasks_create(organization=partner_a, stops=[stop(0)], actor=DISPATCH)
