@@ -8,6 +8,7 @@ import base64
 import hashlib
 import random
 from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
@@ -15,13 +16,15 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
+from django.utils import timezone
 
 from allied.accounts.models import Membership, Organization, User
 from allied.accounts.policy import Actor, role_requires_mfa
 from allied.accounts.roles import OrganizationKind, Role
 from allied.catalog.models import Product
 from allied.core.address import Address
-from allied.delivery.models import Hub, Rider, VehicleType
+from allied.delivery.models import DeliveryTask, Hub, Rider, Shift, TaskKind, VehicleType
+from allied.delivery.services.tasks import PairInput, TaskInput, delivery_tasks_create
 from allied.inventory.models import Bin, BinKind, InboundShipment, Warehouse
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.models import Order
@@ -134,6 +137,22 @@ def _catalog(organization: Organization, kind: str, rng: random.Random) -> int:
     return len(products)
 
 
+# Where each area of Karachi is, roughly: the demo's stops are spread around these.
+AREAS = {
+    "Gulshan-e-Iqbal": (Decimal("24.920400"), Decimal("67.093200")),
+    "Clifton": (Decimal("24.813800"), Decimal("67.030000")),
+    "DHA Phase 6": (Decimal("24.793200"), Decimal("67.064300")),
+    "North Karachi": (Decimal("24.974400"), Decimal("67.064000")),
+    "PECHS": (Decimal("24.869700"), Decimal("67.064000")),
+}
+
+
+def _near(area: str, number: int) -> tuple[Decimal, Decimal]:
+    """A point a few hundred metres from the area's centre, different for each number."""
+    lat, lng = AREAS[area]
+    return lat + Decimal((number * 37) % 11 - 5) / 1000, lng + Decimal((number * 53) % 11 - 5) / 1000
+
+
 RECIPIENTS = [
     ("Hina Baig", "+92 300 1112233", "House 12, Street 4, Block 7", "Gulshan-e-Iqbal"),
     ("Ahmed Raza", "+92 321 4445566", "Flat 3B, Al-Noor Heights", "Clifton"),
@@ -189,6 +208,7 @@ def _stock_and_orders(
             chosen = rng.sample(products, k=rng.choice([1, 1, 2, 3]))
             lines = [LineInput(sku=p.sku, quantity=rng.choice([1, 1, 2]), unit_price=p.declared_value) for p in chosen]
             cod = number % 3 != 0
+            near = _near(area, number)
             subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
             order_create(
                 organization=partner,
@@ -199,7 +219,14 @@ def _stock_and_orders(
                     external_id=f"{partner.slug.upper()}-{1000 + number}",
                     recipient_name=name,
                     recipient_phone=phone,
-                    address=Address(line1=street, area=area, city="Karachi", region="Sindh"),
+                    address=Address.given(
+                        line1=street,
+                        area=area,
+                        city="Karachi",
+                        region="Sindh",
+                        lat=near[0],
+                        lng=near[1],
+                    ),
                     currency="PKR",
                     payment_method="cod" if cod else "prepaid",
                     shipping_fee=Decimal("200"),
@@ -284,4 +311,69 @@ def demo_load() -> DemoSummary:
     dock, shelves = _warehouse_floor(warehouse)
     for partner in Organization.objects.filter(kind=OrganizationKind.PARTNER).order_by("slug"):
         _stock_and_orders(partner, warehouse, dock, shelves, rng)
+    _last_mile_day(hub)
     return summary
+
+
+def _last_mile_day(hub: Hub) -> None:
+    """Today at the hub: every rider on shift, and each partner's stops waiting to be planned
+    (drop-offs with windows and cash to collect, and one paired shop-to-customer job)."""
+    today = timezone.localdate()
+    for rider in Rider.objects.filter(hub=hub):
+        late = rider.pk % 2 == 0
+        Shift.objects.get_or_create(
+            rider=rider, date=today, defaults={"start": time(12 if late else 8), "end": time(20 if late else 16)}
+        )
+    if DeliveryTask.objects.exists():
+        return
+    operator = Actor.system("demo")
+    for partner in Organization.objects.filter(kind=OrganizationKind.PARTNER).order_by("slug"):
+        stops: list[TaskInput | PairInput] = []
+        for number in range(1, 9):
+            name, phone, street, area = RECIPIENTS[(number + partner.pk) % len(RECIPIENTS)]
+            lat, lng = _near(area, number + partner.pk * 10)
+            morning = number % 3 == 0
+            stops.append(
+                TaskInput(
+                    kind=TaskKind.DROP_OFF,
+                    hub_code=hub.code,
+                    date=today,
+                    address=Address.given(line1=street, area=area, city="Karachi", lat=lat, lng=lng),
+                    contact_name=name,
+                    contact_phone=phone,
+                    window_start=time(9) if morning else None,
+                    window_end=time(13) if morning else None,
+                    cod_amount=Decimal(1500 + 250 * number) if number % 2 else Decimal("0"),
+                    weight_grams=400 + 150 * number,
+                    reference=f"{partner.slug.upper()}-D{number:02d}",
+                )
+            )
+        shop_lat, shop_lng = _near("PECHS", partner.pk)
+        name, phone, street, area = RECIPIENTS[partner.pk % len(RECIPIENTS)]
+        lat, lng = _near(area, partner.pk + 99)
+        stops.append(
+            PairInput(
+                pickup=TaskInput(
+                    kind=TaskKind.PICKUP,
+                    hub_code=hub.code,
+                    date=today,
+                    address=Address.given(
+                        line1="Shop 4, Tariq Road", area="PECHS", city="Karachi", lat=shop_lat, lng=shop_lng
+                    ),
+                    contact_name=f"{partner.name} counter",
+                    contact_phone="+92 21 34567890",
+                    reference=f"{partner.slug.upper()}-SAME-DAY",
+                ),
+                drop_off=TaskInput(
+                    kind=TaskKind.DROP_OFF,
+                    hub_code=hub.code,
+                    date=today,
+                    address=Address.given(line1=street, area=area, city="Karachi", lat=lat, lng=lng),
+                    contact_name=name,
+                    contact_phone=phone,
+                    cod_amount=Decimal("2400"),
+                    reference=f"{partner.slug.upper()}-SAME-DAY",
+                ),
+            )
+        )
+        delivery_tasks_create(organization=partner, stops=stops, actor=operator)
