@@ -7,6 +7,7 @@ anyone: it writes the message to the log, for development and tests.
 """
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
 
@@ -26,13 +27,13 @@ class SmsError(Exception):
     """The gateway did not take the message."""
 
 
-class SmsBackend:
+class SmsBackend(ABC):
     provider: str = ""  # who the message is handed to; "" when it never leaves Allied
     provider_category: str = ""  # a category of core.privacy.SERVICE_PROVIDERS
 
+    @abstractmethod
     def send(self, message: SmsMessage) -> str:
         """Hand the message over; returns the provider's reference for it."""
-        raise NotImplementedError
 
 
 class ConsoleSmsBackend(SmsBackend):

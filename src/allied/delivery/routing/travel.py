@@ -24,11 +24,9 @@ EARTH_RADIUS_M = 6_371_008.8  # the mean Earth radius (IUGG)
 class TravelMatrix(Protocol):
     def distances(self, points: Sequence[Point]) -> IntMatrix:
         """Metres from each point to each other point."""
-        ...
 
     def durations(self, points: Sequence[Point], speed_kmh: float) -> IntMatrix:
         """Seconds from each point to each other point for a vehicle travelling at `speed_kmh`."""
-        ...
 
 
 def _haversine_m(points: Sequence[Point]) -> npt.NDArray[np.float64]:
