@@ -70,7 +70,9 @@ def log_output(caplog: pytest.LogCaptureFixture) -> Iterator[list[io.StringIO]]:
     previous = {}
     for handler in handlers:
         buffer = io.StringIO()
-        previous[handler] = handler.setStream(buffer)
+        # Swapped without setStream, which flushes the old stream: an earlier test's captured
+        # stderr may be closed by now.
+        previous[handler], handler.stream = handler.stream, buffer
         captured.append(buffer)
     masking = SecretMaskingFilter()
     caplog.handler.addFilter(masking)
@@ -82,7 +84,7 @@ def log_output(caplog: pytest.LogCaptureFixture) -> Iterator[list[io.StringIO]]:
         logging.getLogger("django").removeHandler(caplog.handler)
         caplog.handler.removeFilter(masking)
         for handler, stream in previous.items():
-            handler.setStream(stream)
+            handler.stream = stream
 
 
 def database_dump() -> str:
