@@ -241,6 +241,8 @@ ALLIED_BASE_URL = os.environ.get("ALLIED_BASE_URL", "http://127.0.0.1:8000").rst
 
 # Recipients of the last mile (delivery/notifications.py, delivery/views/tracking.py) -----------
 # Where text messages go: a class of allied.core.sms (the console one logs them; development).
+# Coordinates for addresses that come without them (delivery/geocoding.py); the default places none.
+ALLIED_GEOCODER = os.environ.get("ALLIED_GEOCODER", "allied.delivery.geocoding.NoGeocoder")
 ALLIED_SMS_BACKEND = os.environ.get("ALLIED_SMS_BACKEND", "allied.core.sms.ConsoleSmsBackend")
 # A partner's own wording, per organization slug and message kind (out_for_delivery, delivered,
 # attempt_failed; "<kind>.email" for the e-mail body): Django template text (JSON).

@@ -220,3 +220,32 @@ def test_only_aes_dispatch_plans(partner_a, member, hub) -> None:
         )
     too_short = refused(lambda: plan_run_request(hub=hub, day=timezone.localdate(), seconds=0, actor=DISPATCH))
     assert [e.field for e in too_short.errors] == ["seconds"]
+
+
+class Gazetteer:
+    """A geocoder that knows one street (a test's stand-in for Nominatim or a paid API)."""
+
+    def locate(self, address: Address) -> tuple[float, float] | None:
+        return (24.8731, 67.0612) if address.line1.startswith("House 9") else None
+
+
+def test_a_geocoder_places_what_came_without_coordinates_and_the_rest_waits_for_a_pin(partner_a, hub, settings) -> None:
+    from allied.delivery.geocoding import geocoder
+
+    settings.ALLIED_GEOCODER = f"{__name__}.Gazetteer"
+    geocoder.cache_clear()
+    try:
+        known, unknown = delivery_tasks_create(
+            organization=partner_a,
+            stops=[
+                stop(0, address=Address(line1="House 9, Street 4", city="Karachi", area="PECHS")),
+                stop(1, address=Address(line1="Somewhere else", city="Karachi", area="PECHS")),
+            ],
+            actor=DISPATCH,
+        )
+    finally:
+        geocoder.cache_clear()
+
+    assert (known.address_lat, known.address_lng) == (Decimal("24.873100"), Decimal("67.061200"))
+    assert known.address_coordinates_source == "geocoded"
+    assert unknown.address_lat is None

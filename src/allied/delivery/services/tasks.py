@@ -17,6 +17,7 @@ from allied.core.address import Address
 from allied.core.contact import phone_normalize
 from allied.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from allied.core.tracking import TrackingStatus
+from allied.delivery.geocoding import located
 from allied.delivery.models import DeliveryTask, Hub, TaskKind
 from allied.delivery.services.tracking import tracking_event_record
 from allied.orders.models import Order
@@ -88,7 +89,7 @@ def _checked(data: TaskInput, organization: Organization, prefix: str, hubs: dic
         errors.append(FieldError(f"{prefix}kind", f"One of {', '.join(TaskKind.values)}."))
     if data.date < timezone.localdate():
         errors.append(FieldError(f"{prefix}date", "The day has passed."))
-    address = data.address
+    address = located(data.address)  # a geocoder may place what came without coordinates
     if (address.lat is None) != (address.lng is None):
         errors.append(FieldError(f"{prefix}address.lat", "Give both coordinates or neither."))
     if address.lat is not None and not -90 <= address.lat <= 90:
@@ -120,7 +121,7 @@ def _checked(data: TaskInput, organization: Organization, prefix: str, hubs: dic
         )
     except ValidationFailed as invalid:
         errors += invalid.errors
-    return replace(data, contact_phone=phone), errors
+    return replace(data, contact_phone=phone, address=address), errors
 
 
 def _task(organization: Organization, data: TaskInput, hub: Hub, **extra: Any) -> DeliveryTask:
@@ -219,7 +220,8 @@ def delivery_task_from_handover(*, order: Order, actor: Actor) -> DeliveryTask |
     existing = DeliveryTask.objects.filter(order=order, kind=TaskKind.DROP_OFF).first()
     if existing is not None:
         return existing
-    hub = hub_for(order.address)
+    address = located(order.address)
+    hub = hub_for(address)
     if hub is None:
         return None
     task = DeliveryTask.objects.create(
@@ -239,8 +241,8 @@ def delivery_task_from_handover(*, order: Order, actor: Actor) -> DeliveryTask |
         contact_phone=order.recipient_phone,
         instructions=order.notes[:500],
         status=TrackingStatus.CREATED,
-        unplanned_reason="" if order.address_lat is not None else "No coordinates: place a pin.",
-        **order.address.columns(),
+        unplanned_reason="" if address.lat is not None else "No coordinates: place a pin.",
+        **address.columns(),
     )
     tracking_event_record(task=task, status=TrackingStatus.AT_HUB, actor=actor, place=hub.name)
     return task
