@@ -403,7 +403,7 @@ def cmd_routes_plan(args: argparse.Namespace) -> int:
     try:
         hub = access_hub(args.hub)
         with transaction.atomic(durable=True):
-            run = plan_run_request(hub=hub, day=args.date, seconds=args.seconds, actor=actor)
+            run = plan_run_request(hub=hub, day=args.date, seconds=args.seconds, actor=actor, in_background=False)
     except DomainError as error:
         messages = "; ".join(f"{e.field}: {e.message}" for e in error.errors) or error.detail
         print(f"error: {messages}", file=sys.stderr)

@@ -120,7 +120,7 @@ def test_a_partner_asks_only_for_its_own_stops_and_a_viewer_not_at_all(partner_a
 
 
 def plan(hub, seconds: int = 1):
-    run = plan_run_request(hub=hub, day=timezone.localdate(), seconds=seconds, actor=DISPATCH)
+    run = plan_run_request(hub=hub, day=timezone.localdate(), seconds=seconds, actor=DISPATCH, in_background=False)
     return plan_run_execute(run_id=run.pk)
 
 

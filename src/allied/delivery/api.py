@@ -359,7 +359,13 @@ def plans_create(request: HttpRequest, response: HttpResponse, code: str, payloa
             errors=[FieldError("date", "No rider has a shift that day: set shifts first (PUT /riders/…/shifts/…).")],
         )
     with transaction.atomic(durable=True):
-        run = plan_run_request(hub=hub, day=payload.date, seconds=payload.seconds, actor=actor)
+        run = plan_run_request(
+            hub=hub,
+            day=payload.date,
+            seconds=payload.seconds,
+            actor=actor,
+            in_background=payload.seconds > INLINE_PLAN_SECONDS,
+        )
     if payload.seconds <= INLINE_PLAN_SECONDS:
         run = plan_run_execute(run_id=run.pk)
         return Status(200, _plan_out(access_plan_run(actor, run.public_id)))

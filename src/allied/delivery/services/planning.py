@@ -121,8 +121,9 @@ def _day_problem(hub: Hub, day: date) -> DayProblem:
 
 
 @transaction.atomic(savepoint=False)
-def plan_run_request(*, hub: Hub, day: date, seconds: int, actor: Actor) -> PlanRun:
-    """Queue a plan of the hub's day with a time limit; the board and the API poll the run."""
+def plan_run_request(*, hub: Hub, day: date, seconds: int, actor: Actor, in_background: bool = True) -> PlanRun:
+    """Ask for a plan of the hub's day with a time limit: queued for a worker (the board and the
+    API poll the run), or, `in_background=False`, for the caller to run with `plan_run_execute`."""
     from allied.delivery import tasks
 
     require_dispatch(actor)
@@ -137,7 +138,8 @@ def plan_run_request(*, hub: Hub, day: date, seconds: int, actor: Actor) -> Plan
     if running.exists():
         raise Conflict(f"A plan of {hub.code} for {day} is already running.")
     run = PlanRun.objects.create(hub=hub, date=day, seconds=seconds, requested_by=actor.label)
-    tasks.plan_hub_day.enqueue(run.pk)
+    if in_background:
+        tasks.plan_hub_day.enqueue(run.pk)
     return run
 
 
@@ -145,9 +147,11 @@ def plan_run_execute(*, run_id: int) -> PlanRun:
     """Solve outside any transaction (it takes the run's time limit), reporting progress on the
     run; then store the routes in one short transaction."""
     run = PlanRun.objects.select_related("hub").get(pk=run_id)
-    if run.status not in (PlanRunStatus.QUEUED, PlanRunStatus.RUNNING):
+    claimed = PlanRun.objects.filter(pk=run.pk, status=PlanRunStatus.QUEUED).update(
+        status=PlanRunStatus.RUNNING, progress=0
+    )
+    if not claimed:  # done, failed, or being solved by someone else: solved once
         return run
-    PlanRun.objects.filter(pk=run.pk).update(status=PlanRunStatus.RUNNING, progress=0)
     day = _day_problem(run.hub, run.date)
     last_write = [0.0]
 
