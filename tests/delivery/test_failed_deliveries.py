@@ -10,8 +10,9 @@ from django.utils import timezone
 from allied.accounts.policy import Actor
 from allied.accounts.roles import Role
 from allied.core.tracking import TrackingStatus
-from allied.delivery.models import DeliveryTask, Route, TrackingEvent
-from allied.delivery.services.tasks import delivery_tasks_create
+from allied.delivery.models import DeliveryTask, Route, TaskKind, TrackingEvent
+from allied.delivery.services.failed import task_reattempt
+from allied.delivery.services.tasks import PairInput, delivery_tasks_create
 from allied.delivery.services.tracking import tracking_event_record
 from tests.delivery.factories import HubFactory, RiderFactory
 from tests.delivery.test_tasks_and_planning import stop
@@ -268,3 +269,19 @@ def test_a_stop_rescheduled_before_the_relay_runs_is_left_alone(partner_a, hub, 
     run_until_quiet()
 
     assert DeliveryTask.objects.get(pk=task.pk).status == S.RESCHEDULED
+
+
+def test_a_failed_pickup_of_a_paired_job_takes_its_drop_off_to_the_new_day(partner_a, hub) -> None:
+    pickup, drop_off = delivery_tasks_create(
+        organization=partner_a,
+        stops=[PairInput(pickup=stop(0, kind=TaskKind.PICKUP), drop_off=stop(1))],
+        actor=DISPATCH,
+    )
+    tracking_event_record(task=pickup, status=S.ATTEMPT_FAILED, actor=DISPATCH, reason="Shop closed")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    task_reattempt(task=pickup, day=tomorrow, actor=DISPATCH)
+
+    drop_off.refresh_from_db()
+    assert (drop_off.date, drop_off.route_id, drop_off.status) == (tomorrow, None, S.PICKUP_SCHEDULED)
+    assert DeliveryTask.objects.get(pk=pickup.pk).date == tomorrow

@@ -100,6 +100,10 @@ def task_reattempt(*, task: DeliveryTask, day: date, actor: Actor) -> DeliveryTa
     task.date = day
     _off_the_route(task)
     task.save(update_fields=["date", "route", "sequence", "planned_arrival", "updated_at"])
+    # A failed pickup of a paired job takes its drop-off along: same rider, pickup first, one day.
+    DeliveryTask.objects.filter(pickup=task, status__in=OPEN_STATUSES).update(
+        date=day, route=None, sequence=None, planned_arrival=None
+    )
     return task
 
 
