@@ -158,7 +158,7 @@ def test_a_day_is_planned_on_shifts_with_pairs_together_and_the_impossible_expla
     assert DeliveryTask.objects.get(pk=created[-2].pk).unplanned_reason == "no coordinates: place a pin"
 
 
-def test_a_locked_route_is_kept_and_a_moved_stop_goes_whole(partner_a, hub) -> None:
+def test_a_locked_route_is_kept_by_the_next_plan(partner_a, hub) -> None:
     ShiftFactory(rider=RiderFactory(hub=hub))
     ShiftFactory(rider=RiderFactory(hub=hub))
     delivery_tasks_create(organization=partner_a, stops=[stop(n) for n in range(4)], actor=DISPATCH)
@@ -172,12 +172,34 @@ def test_a_locked_route_is_kept_and_a_moved_stop_goes_whole(partner_a, hub) -> N
 
     first.refresh_from_db()
     assert list(first.stops.order_by("sequence").values_list("pk", flat=True)) == kept
-    late = DeliveryTask.objects.order_by("-pk").first()
-    assert late.route_id is not None
-    other = Route.objects.exclude(pk=first.pk).first() or first
-    moved = task_move(task=late, route=first, actor=DISPATCH) if late.route_id != first.pk else late
-    assert moved.route_id == first.pk
-    assert other is not None
+    assert DeliveryTask.objects.order_by("-pk").first().route_id is not None
+
+
+def test_a_moved_stop_goes_last_on_the_other_route_and_both_routes_are_timed_again(partner_a, hub) -> None:
+    first_rider, second_rider = RiderFactory(hub=hub), RiderFactory(hub=hub)
+    ShiftFactory(rider=first_rider)
+    ShiftFactory(rider=second_rider)
+    a, b, c = delivery_tasks_create(organization=partner_a, stops=[stop(n) for n in range(3)], actor=DISPATCH)
+    day = timezone.localdate()
+    start = timezone.now()
+    one = Route.objects.create(hub=hub, rider=first_rider, date=day, starts_at=start, ends_at=start)
+    two = Route.objects.create(hub=hub, rider=second_rider, date=day, starts_at=start, ends_at=start)
+    DeliveryTask.objects.filter(pk=a.pk).update(route=one, sequence=1)
+    DeliveryTask.objects.filter(pk=b.pk).update(route=two, sequence=1)
+    DeliveryTask.objects.filter(pk=c.pk).update(route=two, sequence=2)
+
+    task_move(task=DeliveryTask.objects.get(pk=c.pk), route=one, actor=DISPATCH)
+
+    one.refresh_from_db()
+    two.refresh_from_db()
+    on_one = list(one.stops.order_by("sequence"))
+    assert [task.pk for task in on_one] == [a.pk, c.pk]
+    assert all(task.planned_arrival is not None for task in on_one)
+    assert on_one[0].planned_arrival < on_one[1].planned_arrival
+    assert one.distance_m > 0
+    assert two.distance_m > 0
+    assert one.starts_at < on_one[0].planned_arrival < one.ends_at
+    assert two.stops.get().planned_arrival is not None
 
 
 def test_publishing_and_setting_off_puts_each_drop_off_out_for_delivery_with_an_event(partner_a, hub) -> None:

@@ -79,6 +79,19 @@ def _day_problem(hub: Hub, day: date) -> DayProblem:
         "rider__vehicle_type", "rider__user"
     )
     riders = {str(shift.rider_id): shift.rider for shift in shifts}
+    problem = _problem(
+        hub,
+        tasks,
+        list(shifts),
+        locked={rider: tuple(str(task.pk) for task in on_route) for rider, on_route in kept.items() if rider in riders},
+    )
+    return DayProblem(problem, {str(task.pk): task for task in tasks}, riders, kept)
+
+
+def _problem(
+    hub: Hub, tasks: list[DeliveryTask], shifts: list[Shift], *, locked: dict[str, tuple[str, ...]]
+) -> routing.Problem:
+    """The planner's view of a hub's stops and riders on shift: the model translation, in one place."""
     vehicles = tuple(
         routing.Vehicle(
             key=str(shift.rider_id),
@@ -110,14 +123,36 @@ def _day_problem(hub: Hub, day: date) -> DayProblem:
         )
         for task in tasks
     )
-    problem = routing.Problem(
+    return routing.Problem(
         depot=routing.Point(float(hub.lat), float(hub.lng)),
         stops=stops,
         vehicles=vehicles,
         travel=routing.HaversineTravel(detour_factor=float(hub.detour_factor)),
-        locked={rider: tuple(str(task.pk) for task in on_route) for rider, on_route in kept.items() if rider in riders},
+        locked=locked,
     )
-    return DayProblem(problem, {str(task.pk): task for task in tasks}, riders, kept)
+
+
+def _route_retimed(route: Route) -> list[str]:
+    """Time a route as its stops stand now (after a dispatcher moved one): planned arrivals,
+    distance and duration, without re-ordering anything. Returns what no longer holds (a window
+    missed, a capacity exceeded), for the dispatcher to see."""
+    shift = Shift.objects.filter(rider=route.rider, date=route.date).select_related("rider__vehicle_type").first()
+    tasks = list(route.stops.order_by("sequence", "pk"))
+    if shift is None or not tasks:
+        return []
+    keys = tuple(str(task.pk) for task in tasks)
+    problem = _problem(route.hub, tasks, [shift], locked={str(route.rider_id): keys})
+    plan = routing.plan(problem, seconds=1)
+    for timed in plan.routes:
+        for stop in timed.stops:
+            DeliveryTask.objects.filter(pk=int(stop.key)).update(planned_arrival=at_seconds(route.date, stop.arrival))
+        Route.objects.filter(pk=route.pk).update(
+            distance_m=timed.distance_m,
+            duration_s=timed.duration_s,
+            starts_at=at_seconds(route.date, timed.start),
+            ends_at=at_seconds(route.date, timed.end),
+        )
+    return plan.violations
 
 
 @transaction.atomic(savepoint=False)
@@ -259,7 +294,8 @@ def route_lock(*, route: Route, locked: bool, actor: Actor) -> Route:
 
 @transaction.atomic(savepoint=False)
 def task_move(*, task: DeliveryTask, route: Route, actor: Actor) -> DeliveryTask:
-    """Put a stop at the end of another rider's route (a paired job moves whole)."""
+    """Put a stop at the end of another rider's route (a paired job moves whole); both routes are
+    timed again as they now stand (arrivals, distance, duration)."""
     require_dispatch(actor)
     if route.hub_id != task.hub_id or route.date != task.date:
         raise ValidationFailed(
@@ -273,12 +309,14 @@ def task_move(*, task: DeliveryTask, route: Route, actor: Actor) -> DeliveryTask
         halves.insert(0, DeliveryTask.objects.get(pk=task.pickup_id))
     elif hasattr(task, "paired_drop_off"):
         halves.append(task.paired_drop_off)
+    left = {half.route_id for half in halves} - {None, route.pk}
     last = route.stops.aggregate(last=Max("sequence"))["last"] or 0
     for offset, half in enumerate(halves, start=1):
-        # Its arrival on the other route is not known until the next plan: no stale time is shown.
         DeliveryTask.objects.filter(pk=half.pk).update(
             route=route, sequence=last + offset, planned_arrival=None, unplanned_reason=""
         )
+    for changed in Route.objects.filter(pk__in=[route.pk, *left]).select_related("hub", "rider"):
+        _route_retimed(changed)
     task.refresh_from_db()
     return task
 
