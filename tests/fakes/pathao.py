@@ -19,14 +19,14 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from allied.couriers.pathao import API, PATHAO_BASE_URL, SIGNATURE_HEADER
+from tests.fakes.serving import json_api_served
 
 CREDENTIALS = {
     "client_id": "7N1aMJQbWm",
@@ -353,29 +353,7 @@ class FakePathao:
 
 def serve(fake: FakePathao) -> ThreadingHTTPServer:
     """The fake's API on 127.0.0.1 (a free port)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def _reply(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, extra, body = fake.answer(self.command, urlsplit(self.path).path, headers, raw)
-            out = json.dumps(body).encode()
-            self.send_response(status)
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-        do_GET = do_POST = _reply
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    fake.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    server, fake.origin = json_api_served(fake.answer)
     return server
 
 

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from allied.couriers.steadfast import STEADFAST_BASE_URL
+from tests.fakes.serving import json_api_served
 
 CREDENTIALS = {
     "api_key": "sf-api-key-0a9b8c7d6e5f",
@@ -289,29 +290,7 @@ def _local(moment: datetime) -> str:
 
 def serve(fake: FakeSteadfast) -> ThreadingHTTPServer:
     """The fake's API on 127.0.0.1 (a free port)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def _reply(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, extra, body = fake.answer(self.command, urlsplit(self.path).path, headers, raw)
-            out = json.dumps(body).encode()
-            self.send_response(status)
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-        do_GET = do_POST = _reply
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    fake.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    server, fake.origin = json_api_served(fake.answer)
     return server
 
 
