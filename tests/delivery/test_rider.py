@@ -508,3 +508,26 @@ def test_the_service_worker_and_manifest_are_served_for_the_rider_scope(client: 
     assert b"importScripts" in worker.content
     assert b'"scope": "/ops/rider/"' in worker.content
     assert manifest.json()["start_url"] == "/ops/rider/"
+
+
+def test_the_dispatcher_board_shows_each_hand_back_with_its_shortfall_first(
+    day: RiderDay, operator_org, member
+) -> None:
+    from django.test import Client
+
+    deliver(day, 0, cod_collected=Decimal("1500"))
+    rider_handback(
+        route=day.route, handed_cash=Decimal("1000"), handed_parcels=2, client_action_id=uuid.uuid4(), actor=day.actor
+    )
+    dispatcher = Client()
+    dispatcher.force_login(member(operator_org, Role.DISPATCHER).user)
+
+    page = dispatcher.get(
+        "/ops/dispatch/", {"hub": day.route.hub.code, "date": day.route.date.isoformat()}
+    ).content.decode()
+
+    assert "End-of-day hand-backs (1)" in page
+    assert "Rs 1,500.00" in page
+    assert "Rs 1,000.00" in page
+    assert '<tr class="problem">' in page
+    assert "Short</span>" in page

@@ -20,7 +20,7 @@ from allied.accounts import policy
 from allied.accounts.decorators import permission_required
 from allied.accounts.policy import Actor
 from allied.core.errors import FORM_ERRORS, DomainError, FieldError, NotFound, ValidationFailed
-from allied.delivery.models import DeliveryTask, Hub, PlanRun, PlanRunStatus, Route, RouteStatus
+from allied.delivery.models import DeliveryTask, HandBack, Hub, PlanRun, PlanRunStatus, Route, RouteStatus
 from allied.delivery.services.failed import access_task, task_place_pin
 from allied.delivery.services.planning import (
     MAX_PLAN_SECONDS,
@@ -117,7 +117,10 @@ def _board(hub: Hub, day: date) -> dict[str, Any]:
             if _point(task) is not None
         ],
     }
-    return {"cards": cards, "unassigned": unassigned, "map_data": map_data}
+    hand_backs = (
+        HandBack.objects.filter(route__in=routes).select_related("route__rider__user").order_by("-flagged", "at")
+    )
+    return {"cards": cards, "unassigned": unassigned, "map_data": map_data, "hand_backs": list(hand_backs)}
 
 
 def _run_context(run: PlanRun | None) -> dict[str, Any]:
