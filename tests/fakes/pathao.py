@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from allied.couriers.pathao import API, PATHAO_BASE_URL, SIGNATURE_HEADER
-from tests.fakes.serving import json_api_served
+from tests.fakes.serving import Delivery, Received, json_api_served
 
 CREDENTIALS = {
     "client_id": "7N1aMJQbWm",
@@ -81,26 +81,6 @@ class Refusal(Exception):
 
 def pathao_error(status: int, message: str, **extra: Any) -> Refusal:
     return Refusal(status, {"message": message, "type": "error", "code": status, **extra})
-
-
-@dataclass
-class Delivery:
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    status: int = 0
-
-    def payload(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    status: int = 200
 
 
 @dataclass

@@ -4,9 +4,35 @@ takes (method, path, lower-cased headers, raw body) and returns (status, headers
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+
+@dataclass
+class Delivery:
+    """A webhook a fake sent: where, with which headers and body, and the answer's status."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    status: int = 0
+
+    def payload(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Received:
+    """An API request a fake answered."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    status: int = 200
+
 
 Answer = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], Any]]
 

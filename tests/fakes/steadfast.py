@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from allied.couriers.steadfast import STEADFAST_BASE_URL
-from tests.fakes.serving import json_api_served
+from tests.fakes.serving import Delivery, Received, json_api_served
 
 CREDENTIALS = {
     "api_key": "sf-api-key-0a9b8c7d6e5f",
@@ -70,26 +70,6 @@ class Refusal(Exception):
     def __init__(self, status: int, body: dict[str, Any], http_status: int | None = None) -> None:
         super().__init__(body.get("message", ""))
         self.status, self.body = http_status or status, body
-
-
-@dataclass
-class Delivery:
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    status: int = 0
-
-    def payload(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    status: int = 200
 
 
 @dataclass
