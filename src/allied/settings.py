@@ -63,6 +63,7 @@ CSRF_TRUSTED_ORIGINS = env_list("ALLIED_CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "allied.core",
     "allied.accounts",
+    "allied.privacy",
     "allied.couriers",
     "allied.catalog",
     "allied.inventory",

@@ -13,9 +13,10 @@ from allied.fulfillment import urls as fulfillment
 from allied.integrations import urls as integrations
 from allied.inventory import urls as inventory
 from allied.orders import urls as orders
+from allied.privacy import urls as privacy
 from allied.website import views as website
 
-AREA_APPS = (accounts, catalog, orders, inventory, fulfillment, integrations, delivery)
+AREA_APPS = (accounts, privacy, catalog, orders, inventory, fulfillment, integrations, delivery)
 
 
 def _area(area: str) -> list[URLPattern]:
@@ -33,6 +34,7 @@ urlpatterns = [
     *fulfillment.site,
     *integrations.site,
     *delivery.site,
+    *privacy.site,
     path("admin/", admin.site.urls),
 ]
 

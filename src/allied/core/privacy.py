@@ -159,11 +159,18 @@ def staff_trail(*counts_from: str) -> PersonalField:
     return staff_label(kept_for(STAFF_TRAIL_PERIOD, counts_from=counts_from))
 
 
+# What the retention job does to a row past its retention: blank its personal fields and keep the
+# row's business facts (an order's totals), or delete the row when nothing in it outlives the person.
+REDACT = "redact"
+DELETE = "delete"
+
+
 @dataclass(frozen=True)
 class ModelDeclaration:
     model_label: str
     personal: dict[str, PersonalField]
     not_personal: dict[str, str] = field(default_factory=dict)
+    on_expiry: str = REDACT
 
     @property
     def model(self) -> type[models.Model]:
@@ -207,15 +214,22 @@ _subject_handlers: dict[str, SubjectHandlers] = {}
 
 
 def declare_personal_data(
-    model: type[models.Model], *, personal: dict[str, PersonalField], not_personal: dict[str, str] | None = None
+    model: type[models.Model],
+    *,
+    personal: dict[str, PersonalField],
+    not_personal: dict[str, str] | None = None,
+    on_expiry: str = REDACT,
 ) -> None:
-    """Declare a model's personal fields; `not_personal` names look-alikes with the reason they are not."""
+    """Declare a model's personal fields; `not_personal` names look-alikes with the reason they are not;
+    `on_expiry` says whether a row past retention is redacted (the default) or deleted."""
+    if on_expiry not in (REDACT, DELETE):
+        raise ValueError(f"on_expiry must be {REDACT!r} or {DELETE!r}")
     label = model._meta.label
     field_names = {f.name for f in model._meta.get_fields()}
     unknown = (set(personal) | set(not_personal or {})) - field_names
     if unknown:
         raise ValueError(f"{label} has no fields {sorted(unknown)}")
-    _declarations[label] = ModelDeclaration(label, dict(personal), dict(not_personal or {}))
+    _declarations[label] = ModelDeclaration(label, dict(personal), dict(not_personal or {}), on_expiry)
 
 
 def register_subject_handlers(name: str, *, export: Exporter, erase: Eraser) -> None:
