@@ -257,6 +257,12 @@ ALLIED_RECIPIENT_CODES_PER_ADDRESS_HOUR = int(os.environ.get("ALLIED_RECIPIENT_C
 # Days no hub delivers (ISO weekdays, 1 = Monday … 7 = Sunday): a recipient cannot move a stop there.
 ALLIED_HUB_CLOSED_WEEKDAYS = [int(day) for day in env_list("ALLIED_HUB_CLOSED_WEEKDAYS")]
 
+# Privacy: whether Do Not Track counts as a refusal of optional cookies (the published notice says
+# which), how long requests may take, and when technical data (IP addresses) is cut short.
+ALLIED_HONOUR_DNT = env_bool("ALLIED_HONOUR_DNT", False)
+ALLIED_PRIVACY_REQUEST_DAYS = int(os.environ.get("ALLIED_PRIVACY_REQUEST_DAYS", "30"))
+ALLIED_TECHNICAL_DATA_DAYS = int(os.environ.get("ALLIED_TECHNICAL_DATA_DAYS", "30"))
+
 # Mail: Django 6.1 MAILERS. SMTP in production (a local MTA unless ALLIED_SMTP_HOST says otherwise);
 # the console in development unless an SMTP host is given.
 DEFAULT_FROM_EMAIL = os.environ.get("ALLIED_MAIL_FROM", "Allied <no-reply@allied.example>")

@@ -1,4 +1,13 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _notice_refresh(**kwargs: Any) -> None:
+    from allied.privacy.services.notice import notice_refresh
+
+    notice_refresh()
 
 
 class PrivacyConfig(AppConfig):
@@ -8,3 +17,6 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         from allied.privacy import privacy  # noqa: F401  (declares the privacy app's own personal data)
+
+        # A deploy that changes what is kept publishes a new notice version with its migrations.
+        post_migrate.connect(_notice_refresh, sender=self, dispatch_uid="allied.privacy.notice_refresh")

@@ -16,7 +16,7 @@ class NoticeVersion(models.Model):
     text = models.TextField()  # the operators' sections, Markdown
     data_map = models.JSONField()  # the data map's entries at publication
     settings_snapshot = models.JSONField(default=dict)  # e.g. whether Do Not Track is honoured
-    digest = models.CharField(max_length=64, unique=True)  # of text, data map and settings
+    digest = models.CharField(max_length=64)  # of text, data map and settings
     change_summary = models.TextField(blank=True)  # what changed from the version before, in words
     published_by = models.CharField(max_length=254, blank=True)  # a staff e-mail, or "the data map changed"
 
