@@ -465,6 +465,23 @@ def cmd_inventory_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy_retention(args: argparse.Namespace) -> int:
+    """Apply every declared retention rule now (or count what it would do) and print each rule's rows."""
+    _setup_django()
+    from allied.accounts.policy import Actor
+    from allied.privacy.services.retention import retention_run
+
+    run = retention_run(actor=Actor.system("allied privacy retention"), dry_run=args.dry_run)
+    verb = "would" if args.dry_run else "did"
+    for result in run.results:
+        if result["rows"] or result["note"]:
+            rows = f"{result['rows']} row{'s' if result['rows'] != 1 else ''}"
+            note = f" ({result['note']})" if result["note"] else ""
+            print(f"{result['model']} {', '.join(result['fields'])}: {result['action']} {rows}{note}")
+    print(f"Retention {verb} touch {run.rows} row(s) under {len(run.results)} rule(s).")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -575,6 +592,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only count what is not under the newest key yet")
     p.add_argument("--batch-size", type=int, default=200, help="rows read at a time")
     p.set_defaults(func=cmd_vault_rotate)
+    p = sub.add_parser("privacy", help="the privacy engine")
+    privacy_sub = p.add_subparsers(dest="privacy_command", required=True)
+    p = privacy_sub.add_parser("retention", help="apply every declared retention rule now")
+    p.add_argument("--dry-run", action="store_true", help="count what would be redacted or deleted; change nothing")
+    p.set_defaults(func=cmd_privacy_retention)
+
     p = sub.add_parser("inventory", help="inventory checks")
     inventory_sub = p.add_subparsers(dest="inventory_command", required=True)
     p = inventory_sub.add_parser("verify", help="prove the stock ledger and the balances agree")

@@ -169,9 +169,11 @@ def test_audit_rows_are_past_retention_two_years_after_they_were_written() -> No
         AuditEntry.objects.create(action="auth.login", actor_label=label, ip_prefix="203.0.113.0/24")
         AuditEntry.objects.filter(actor_label=label).update(at=now - age)
 
-    past = rows_past_retention(declarations()["core.AuditEntry"], "ip_prefix", now=now)
+    past = rows_past_retention(declarations()["core.AuditEntry"], "actor_label", now=now)
+    network_past = rows_past_retention(declarations()["core.AuditEntry"], "ip_prefix", now=now)
 
     assert [entry.actor_label for entry in past] == ["old"]
+    assert {entry.actor_label for entry in network_past} == {"old", "recent"}, "the network: 30 days"
 
 
 @pytest.mark.django_db

@@ -112,4 +112,11 @@ def erase_account(subject: DataSubject) -> int:
     return erased + 1
 
 
-register_subject_handlers("accounts", export=export_account, erase=erase_account)
+def opt_out_account(subject: DataSubject) -> int:
+    """No more notification e-mails or texts to the account holder."""
+    if subject.user_id is None:
+        return 0
+    return User.objects.filter(pk=subject.user_id).update(notify_by_email=False, notify_by_sms=False)
+
+
+register_subject_handlers("accounts", export=export_account, erase=erase_account, opt_out=opt_out_account)

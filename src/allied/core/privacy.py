@@ -201,12 +201,14 @@ class DataSubject:
 
 Exporter = Callable[[DataSubject], dict[str, Any]]
 Eraser = Callable[[DataSubject], int]
+OptOut = Callable[[DataSubject], int]
 
 
 @dataclass(frozen=True)
 class SubjectHandlers:
     export: Exporter
     erase: Eraser
+    opt_out: OptOut | None = None  # stops messages to the person; apps that send none register none
 
 
 _declarations: dict[str, ModelDeclaration] = {}
@@ -232,8 +234,8 @@ def declare_personal_data(
     _declarations[label] = ModelDeclaration(label, dict(personal), dict(not_personal or {}), on_expiry)
 
 
-def register_subject_handlers(name: str, *, export: Exporter, erase: Eraser) -> None:
-    _subject_handlers[name] = SubjectHandlers(export=export, erase=erase)
+def register_subject_handlers(name: str, *, export: Exporter, erase: Eraser, opt_out: OptOut | None = None) -> None:
+    _subject_handlers[name] = SubjectHandlers(export=export, erase=erase, opt_out=opt_out)
 
 
 def declarations() -> dict[str, ModelDeclaration]:
@@ -359,6 +361,18 @@ def subject_erase(*, subject: DataSubject, actor: AuditActor) -> dict[str, int]:
     return erased
 
 
+@transaction.atomic(savepoint=False)
+def subject_opt_out(*, subject: DataSubject, actor: AuditActor) -> dict[str, int]:
+    """Stop every message Allied sends the person (delivery texts, notification e-mails); audited."""
+    stopped = {
+        name: handlers.opt_out(subject)
+        for name, handlers in sorted(_subject_handlers.items())
+        if handlers.opt_out is not None
+    }
+    audit_record(action="privacy.opted_out", actor=actor, changes={"subject_user_id": subject.user_id, "rows": stopped})
+    return stopped
+
+
 def _export_audit(subject: DataSubject) -> dict[str, Any]:
     from allied.core.models import AuditEntry
 
@@ -393,8 +407,13 @@ def register_core_models() -> None:
         AuditEntry,
         personal={
             "actor_label": staff_label(evidence),
+            # Technical data: the network a request came from, cut off after ALLIED_TECHNICAL_DATA_DAYS.
             "ip_prefix": PersonalField(
-                "user.device.ip_address", "security", evidence, legal_basis="legitimate_interests", shared_with=HOSTED
+                "user.device.ip_address",
+                "security",
+                kept_for(timedelta(days=settings.ALLIED_TECHNICAL_DATA_DAYS), counts_from="at"),
+                legal_basis="legitimate_interests",
+                shared_with=HOSTED,
             ),
             # What the action was about: a membership or an invitation names its person.
             "object_repr": PersonalField(

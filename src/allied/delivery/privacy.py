@@ -186,4 +186,11 @@ def erase_stops(subject: DataSubject) -> int:
     return closed.update(contact_name="erased", contact_phone="", instructions="", **Address.erasure())
 
 
-register_subject_handlers("delivery", export=export_stops, erase=erase_stops)
+def opt_out_stops(subject: DataSubject) -> int:
+    """No more delivery texts to the number, whichever partner's parcel they are about."""
+    if not subject.phone:
+        return 0
+    return int(RecipientOptOut.objects.get_or_create(phone=subject.phone, defaults={"source": "request"})[1])
+
+
+register_subject_handlers("delivery", export=export_stops, erase=erase_stops, opt_out=opt_out_stops)

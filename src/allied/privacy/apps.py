@@ -16,7 +16,7 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Privacy"
 
     def ready(self) -> None:
-        from allied.privacy import privacy  # noqa: F401  (declares the privacy app's own personal data)
+        from allied.privacy import privacy, tasks  # noqa: F401  (declarations; scheduled jobs)
 
         # A deploy that changes what is kept publishes a new notice version with its migrations.
         post_migrate.connect(_notice_refresh, sender=self, dispatch_uid="allied.privacy.notice_refresh")

@@ -4,15 +4,26 @@ choices (the records that prove consent), and how one person's records leave."""
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Q
+
 from allied.core.privacy import (
+    DELETE,
     HOSTED,
     DataSubject,
     PersonalField,
     declare_personal_data,
     kept_for,
+    kept_while,
     register_subject_handlers,
+    staff_trail,
 )
-from allied.privacy.models import ConsentRecord, NoticeAcknowledgement, NoticeVersion
+from allied.privacy.models import (
+    ConsentRecord,
+    DataSubjectRequest,
+    NoticeAcknowledgement,
+    NoticeVersion,
+    RetentionRun,
+)
 
 # Proof of a choice is kept as long as a regulator may ask for it: three years after it was made.
 CONSENT_PROOF = kept_for(timedelta(days=3 * 365), counts_from="at")
@@ -34,6 +45,41 @@ declare_personal_data(
             "user.device.cookie_id", "security", CONSENT_PROOF, legal_basis="legal_obligation", shared_with=HOSTED
         ),
     },
+    on_expiry=DELETE,
+)
+
+# A request is evidence that a person's rights were honoured: kept three years after it is closed.
+REQUEST_EVIDENCE = kept_while(
+    "the request is open",
+    Q(status__in=[DataSubjectRequest.Status.UNVERIFIED, DataSubjectRequest.Status.OPEN]),
+    then=timedelta(days=3 * 365),
+    counts_from=("completed_at", "received_at"),
+)
+
+
+def _request(category: str) -> PersonalField:
+    return PersonalField(category, "security", REQUEST_EVIDENCE, legal_basis="legal_obligation", shared_with=HOSTED)
+
+
+declare_personal_data(
+    DataSubjectRequest,
+    personal={
+        "email": _request("user.contact.email"),
+        "phone": _request("user.contact.phone_number"),
+        "details": _request("user.content"),
+        "outcome": _request("user.content"),
+        "handled_by": _request("user.contact.email"),
+    },
+    not_personal={
+        "email_code_hash": "a one-way hash of a one-time code",
+        "phone_code_hash": "a one-way hash of a one-time code",
+        "result": "counts of rows exported or erased per app",
+    },
+)
+declare_personal_data(
+    RetentionRun,
+    personal={"triggered_by": staff_trail("started_at")},
+    not_personal={"results": "model and field names with counts of rows"},
 )
 
 
