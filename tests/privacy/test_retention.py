@@ -135,7 +135,8 @@ def test_the_retention_command_reports_what_it_did(stops) -> None:
     dry = run_allied("privacy", "retention", "--dry-run")
     done = run_allied("privacy", "retention")
 
-    assert dry.returncode == 0 and done.returncode == 0, dry.stderr + done.stderr
+    assert dry.returncode == 0, dry.stderr
+    assert done.returncode == 0, done.stderr
     assert "delivery.DeliveryTask" in dry.stdout
     assert "redact 1 row" in dry.stdout
     assert "Retention would touch" in dry.stdout
