@@ -72,6 +72,7 @@ from allied.accounts.policy import (
     ORGANIZATIONS_MANAGE,
     ORGANIZATIONS_VIEW_ALL,
     PORTAL_ACCESS,
+    PRIVACY_MANAGE,
     TEAM_MANAGE,
     TEAM_VIEW,
     WAREHOUSE_MANAGE,
@@ -94,6 +95,7 @@ from allied.inventory.models import BinKind, CycleCount, InboundShipment, MoveRe
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.services.intake import order_create
 from allied.orders.services.lifecycle import order_hand_over, order_pack, order_pick, order_start_picking
+from allied.privacy.models import DataSubjectRequest, RetentionRun
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
 from tests.conftest import current_totp_code, enable_totp
@@ -439,6 +441,10 @@ def _build_world() -> World:
     api_stop.route, api_stop.sequence = api_route, 1
     api_stop.save(update_fields=["route", "sequence"])
     plan_run = PlanRun.objects.create(hub=api_hub, date=api_stop.date, seconds=1, status="done")
+    privacy_request = DataSubjectRequest.objects.create(
+        kind="correction", source="website", email="sweep-person@example.com", status="open"
+    )
+    retention = RetentionRun.objects.create(triggered_by="sweep")
     world = World(
         ids={
             "product_id": product.pk,
@@ -468,6 +474,8 @@ def _build_world() -> World:
             "date": api_stop.date.isoformat(),
             "route_id": api_route.pk,
             "plan_id": str(plan_run.public_id),
+            "request_id": str(privacy_request.public_id),
+            "run_id": retention.pk,
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -558,7 +566,7 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("portal_failed_deliveries", "contact"): _failed("contact", **_CORRECTION),
     ("portal_failed_deliveries", "return"): _failed("return"),
     ("switch_organization", ""): lambda w, c: {"organization": w.partner_slug},
-    ("profile", ""): lambda w, c: {"full_name": "Sweep Person", "language": "en"},
+    ("profile", ""): lambda w, c: {"full_name": "Sweep Person", "language": "en", "contact_preference": "email"},
     ("organizations", ""): lambda w, c: {
         "name": "Sweep Brand",
         "slug": "sweep-brand",
@@ -669,6 +677,22 @@ PAGES: dict[str, dict[str, Rule]] = {
     "api:api-root": {"GET": ABSENT},  # django-ninja's root: nothing lives at /api/v1/ itself
     "api:openapi-json": {"GET": PUBLIC},
     "api:openapi-view": {"GET": PUBLIC},
+    # Data-subject requests: anyone may ask; a request's own pages answer only the browser that
+    # entered its codes (a session mark no sweep caller has), 404 to everyone else
+    # (tests/privacy/test_requests.py)
+    "privacy_request_new": {"GET": PUBLIC, "POST": PUBLIC},
+    "privacy_request_verify": {"GET": ABSENT, "POST": ABSENT},
+    "privacy_request_status": {"GET": ABSENT, "POST": GET_ONLY},
+    "privacy_request_archive": {"GET": ABSENT, "POST": GET_ONLY},
+    "my_data": {"GET": SIGNED_IN, "POST": GET_ONLY},
+    "my_data_archive": {"GET": SIGNED_IN, "POST": GET_ONLY},
+    # The privacy officer's console
+    "privacy_dashboard": {"GET": aes(PRIVACY_MANAGE), "POST": GET_ONLY},
+    "privacy_request_detail": {"GET": aes(PRIVACY_MANAGE), "POST": aes(PRIVACY_MANAGE)},
+    "privacy_request_archive_ops": {"GET": aes(PRIVACY_MANAGE), "POST": aes(PRIVACY_MANAGE)},
+    "privacy_retention": {"GET": aes(PRIVACY_MANAGE), "POST": GET_ONLY},
+    "privacy_retention_run_now": {"GET": POST_ONLY, "POST": aes(PRIVACY_MANAGE)},
+    "privacy_retention_run": {"GET": aes(PRIVACY_MANAGE), "POST": aes(PRIVACY_MANAGE)},
     # Anyone signed in
     "home": {"GET": SIGNED_IN},
     "profile": {"GET": SIGNED_IN, "POST": SIGNED_IN},

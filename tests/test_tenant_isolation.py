@@ -49,7 +49,8 @@ pytestmark = pytest.mark.django_db
 # The public tracking page: the tracking code is the credential, and it shows no partner's data but
 # the stop's journey and the brand's name (tests/delivery/test_tracking_page.py).
 NOT_TENANT_SCOPED = (
-    "accounts/", "admin/", "api/v1/", "couriers/", "integrations/", "invitations/", "static/", "track/"
+    "accounts/", "admin/", "api/v1/", "couriers/", "integrations/", "invitations/", "static/", "track/",
+    "privacy/",  # a person's requests, not a tenant's: bound to the browser that verified them
 )  # fmt: skip
 # Ids of AES's own rows, no partner's: hubs, riders (and a day of their shifts), routes and plans.
 # A partner's key is refused outright (403) wherever only these name the object.
@@ -104,6 +105,9 @@ class Tenant:
             "date": self.stop.date.isoformat(),
             "route_id": self.route.pk,
             "plan_id": self.plan_run.public_id,
+            # The privacy officer's pages: AES's alone, a partner's member gets 404 for any id.
+            "request_id": "00000000-0000-4000-8000-000000000000",
+            "run_id": 1,
         }
 
     def secrets_on_pages(self) -> list[str]:

@@ -189,9 +189,19 @@ def test_profile_saves_personal_preferences(partner_a: Organization, member: obj
     membership = member(partner_a, Role.VIEWER)  # type: ignore[operator]
     client = client_for(membership)  # type: ignore[operator]
 
-    client.post("/me/", {"full_name": "Zara Q", "phone": "+92 321 0000000", "language": "ur", "notify_by_sms": "on"})
+    client.post(
+        "/me/",
+        {
+            "full_name": "Zara Q",
+            "phone": "+92 321 0000000",
+            "language": "ur",
+            "contact_preference": "sms",
+            "notify_by_sms": "on",
+        },
+    )
 
     user = User.objects.get(pk=membership.user.pk)
+    assert user.contact_preference == "sms"
     assert (user.full_name, user.phone, user.language, user.notify_by_email, user.notify_by_sms) == (
         "Zara Q",
         "+923210000000",  # E.164, as every door stores phone numbers
@@ -240,9 +250,10 @@ def test_profile_refuses_a_phone_that_is_not_one_and_reads_local_numbers_in_the_
     membership = member(partner_a, Role.VIEWER)  # type: ignore[operator]
     client = client_for(membership)  # type: ignore[operator]
 
-    refused = client.post("/me/", {"full_name": "Zara Q", "phone": "not-a-phone", "language": "en"})
+    details = {"full_name": "Zara Q", "language": "en", "contact_preference": "email"}
+    refused = client.post("/me/", details | {"phone": "not-a-phone"})
     unchanged = User.objects.get(pk=membership.user.pk).phone
-    client.post("/me/", {"full_name": "Zara Q", "phone": "0300 1112233", "language": "en"})
+    client.post("/me/", details | {"phone": "0300 1112233"})
 
     assert "is not a valid phone number" in refused.content.decode()
     assert unchanged == ""

@@ -3,7 +3,7 @@ from typing import cast
 from django import forms
 from django.conf import settings
 
-from allied.accounts.models import Organization
+from allied.accounts.models import ContactPreference, Organization
 from allied.accounts.roles import OPERATOR_SCOPES, ROLES_BY_KIND, ApiScope, OrganizationKind, Role
 from allied.core.contact import COUNTRY_CODES
 
@@ -42,6 +42,7 @@ class ProfileForm(forms.Form):
     full_name = forms.CharField(max_length=150, required=False, label="Name")
     phone = forms.CharField(max_length=32, required=False)
     language = forms.ChoiceField(choices=settings.LANGUAGES)
+    contact_preference = forms.ChoiceField(label="How we should contact you", choices=ContactPreference.choices)
     notify_by_email = forms.BooleanField(required=False, label="Send me notifications by e-mail")
     notify_by_sms = forms.BooleanField(required=False, label="Send me notifications by SMS")
 

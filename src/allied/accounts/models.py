@@ -25,6 +25,12 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
 
+class ContactPreference(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "Phone call"
+    SMS = "sms", "Text message"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in. What they may do comes from their memberships, not from this row."""
 
@@ -34,6 +40,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(max_length=8, default="en")
     notify_by_email = models.BooleanField(default=True)
     notify_by_sms = models.BooleanField(default=False)
+    contact_preference = models.CharField(  # how the person likes AES to reach them about their work
+        max_length=8, choices=ContactPreference.choices, default=ContactPreference.EMAIL
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

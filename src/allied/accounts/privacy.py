@@ -40,6 +40,7 @@ declare_personal_data(
         "language": _account("user.account.settings", "preferences"),
         "notify_by_email": _account("user.account.settings", "preferences"),
         "notify_by_sms": _account("user.account.settings", "preferences"),
+        "contact_preference": _account("user.account.settings", "preferences"),
         "last_login": _account("user.behavior.browsing_history", "security", "legitimate_interests"),
     },
 )
@@ -81,6 +82,7 @@ def export_account(subject: DataSubject) -> dict[str, Any]:
         "language": user.language,
         "notify_by_email": user.notify_by_email,
         "notify_by_sms": user.notify_by_sms,
+        "contact_preference": user.contact_preference,
         "joined": user.date_joined.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,
     }

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from allied.accounts.models import ApiKey, Invitation, Membership, Organization, User
+from allied.accounts.models import ApiKey, ContactPreference, Invitation, Membership, Organization, User
 from allied.accounts.policy import API_KEYS_MANAGE, ORGANIZATIONS_MANAGE, Actor, can_manage_team_of, require
 from allied.accounts.roles import OPERATOR_SCOPES, ROLES_BY_KIND, ApiScope, OrganizationKind
 from allied.accounts.selectors import API_KEY_PREFIX, hash_secret, invitation_by_token
@@ -240,9 +240,18 @@ def api_key_record_use(*, api_key: ApiKey) -> None:
 
 @transaction.atomic(savepoint=False)
 def user_profile_update(
-    *, user: User, full_name: str, phone: str, language: str, notify_by_email: bool, notify_by_sms: bool, actor: Actor
+    *,
+    user: User,
+    full_name: str,
+    phone: str,
+    language: str,
+    notify_by_email: bool,
+    notify_by_sms: bool,
+    actor: Actor,
+    contact_preference: str = "email",
 ) -> User:
-    """People change only their own name, phone, language (one of the offered ones) and notification choices."""
+    """People change only their own name, phone, language (one of the offered ones), how they like
+    to be contacted and their notification choices."""
     if actor.user is None or actor.user.pk != user.pk:
         raise PermissionDenied("People edit only their own profile.")
     if language not in dict(settings.LANGUAGES):
@@ -255,7 +264,15 @@ def user_profile_update(
     user.language = language
     user.notify_by_email = notify_by_email
     user.notify_by_sms = notify_by_sms
-    user.save(update_fields=["full_name", "phone", "language", "notify_by_email", "notify_by_sms"])
+    if contact_preference not in ContactPreference.values:
+        raise ValidationFailed(
+            "Unknown contact preference.",
+            errors=[FieldError("contact_preference", "Choose e-mail, a phone call or a text message.")],
+        )
+    user.contact_preference = contact_preference
+    user.save(
+        update_fields=["full_name", "phone", "language", "notify_by_email", "notify_by_sms", "contact_preference"]
+    )
     return user
 
 

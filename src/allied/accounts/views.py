@@ -269,6 +269,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "language": user.language,  # type: ignore[union-attr]
             "notify_by_email": user.notify_by_email,  # type: ignore[union-attr]
             "notify_by_sms": user.notify_by_sms,  # type: ignore[union-attr]
+            "contact_preference": user.contact_preference,  # type: ignore[union-attr]
         },
     )
     if request.method == "POST" and form.is_valid():
