@@ -8,15 +8,12 @@ single query. Nothing on the page finds a person: no name, phone or street, no r
 places are hubs, areas and cities.
 """
 
-import ipaddress
-import time
 from datetime import date
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from allied.core.errors import FORM_ERRORS, DomainError
 from allied.core.forms import form_add_domain_error
+from allied.core.ratelimit import over_limit
 from allied.core.tracking import TrackingStatus
 from allied.delivery.models import DeliveryTask, TrackingEvent
 from allied.delivery.notifications import eta_window
@@ -80,32 +78,8 @@ def status_words(status: str) -> str:
 # Limits -------------------------------------------------------------------------------------------
 
 
-def _client(request: HttpRequest) -> str:
-    """The client's address; an IPv6 client's /64, which one household or phone holds whole."""
-    raw = request.META.get("REMOTE_ADDR", "")
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return "unknown"
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
-
-
-def _over_limit(request: HttpRequest, scope: str, limit: int, window: int) -> bool:
-    """Count one use in the client's current fixed window; True past `limit`."""
-    key = f"allied:{scope}:{_client(request)}:{int(time.time() // window)}"
-    if cache.add(key, 1, timeout=window):
-        return False
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between the two calls
-        cache.set(key, 1, timeout=window)
-        return False
-
-
 def _lookup_limited(request: HttpRequest) -> bool:
-    return _over_limit(request, "track", settings.ALLIED_TRACKING_LOOKUPS, settings.ALLIED_TRACKING_WINDOW_SECONDS)
+    return over_limit(request, "track", settings.ALLIED_TRACKING_LOOKUPS, settings.ALLIED_TRACKING_WINDOW_SECONDS)
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -275,7 +249,7 @@ def track_change(request: HttpRequest, tracking_code: str) -> HttpResponse:
 
 
 def _send_code(request: HttpRequest, task: DeliveryTask) -> dict[str, Any]:
-    if _over_limit(request, "track-code", settings.ALLIED_RECIPIENT_CODES_PER_ADDRESS_HOUR, 3600):
+    if over_limit(request, "track-code", settings.ALLIED_RECIPIENT_CODES_PER_ADDRESS_HOUR, 3600):
         return {"error": "Too many codes were asked for from this connection. Please try again in an hour."}
     try:
         with transaction.atomic(durable=True):

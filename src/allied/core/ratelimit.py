@@ -1,0 +1,33 @@
+"""Fixed-window limits per client address, kept in the cache: the public pages' defence against
+one client asking too often (tracking lookups, the website's forms). The address is only a cache
+key for the window's length; it is never stored with what the client sent."""
+
+import ipaddress
+import time
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+def client_network(request: HttpRequest) -> str:
+    """The client's address; an IPv6 client's /64, which one household or phone holds whole."""
+    raw = request.META.get("REMOTE_ADDR", "")
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def over_limit(request: HttpRequest, scope: str, limit: int, window: int) -> bool:
+    """Count one use in the client's current fixed window; True past `limit`."""
+    key = f"allied:{scope}:{client_network(request)}:{int(time.time() // window)}"
+    if cache.add(key, 1, timeout=window):
+        return False
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=window)
+        return False
