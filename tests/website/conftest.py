@@ -1,8 +1,10 @@
+import importlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import signing
 from django.core.cache import cache
 from django.test import Client
@@ -16,6 +18,18 @@ from allied.website.spam import STAMP, STAMP_SALT
 @pytest.fixture(autouse=True)
 def _fresh_limits() -> None:
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _site_pages(db: None) -> None:
+    """The pages the site opens with (its data migration), also after a transactional test elsewhere
+    emptied the tables."""
+    seed_site_pages()
+
+
+def seed_site_pages() -> None:
+    seed = importlib.import_module("allied.website.migrations.0002_seed_pages").seed
+    seed(django_apps, None)
 
 
 def stamp(seconds_ago: float = 10) -> str:

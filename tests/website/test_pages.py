@@ -1,6 +1,7 @@
 """The public site's pages and the console's CMS: what visitors see, and how operators change it."""
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from allied.accounts.policy import Actor
@@ -169,5 +170,5 @@ def test_a_page_without_a_title_or_content_is_refused(admin_client: Client) -> N
 def test_only_those_who_manage_the_website_change_pages(support) -> None:
     support_actor = Actor(user=support.user, organization=support.organization, role=support.role)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied), transaction.atomic():
         page_create(slug="careers", title="Careers", body="x", actor=support_actor)
