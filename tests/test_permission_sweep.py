@@ -66,6 +66,7 @@ from allied.accounts.policy import (
     INTEGRATIONS_MANAGE,
     INVENTORY_MANAGE,
     INVENTORY_VIEW,
+    LEADS_MANAGE,
     ORDERS_FULFIL,
     ORDERS_MANAGE,
     ORDERS_VIEW,
@@ -77,6 +78,7 @@ from allied.accounts.policy import (
     TEAM_VIEW,
     WAREHOUSE_MANAGE,
     WEBHOOKS_MANAGE,
+    WEBSITE_MANAGE,
     Actor,
 )
 from allied.accounts.roles import MFA_REQUIRED_ROLES, OPERATOR_SCOPES, ApiScope, Role
@@ -96,6 +98,7 @@ from allied.inventory.services import inbound_create, inbound_receive, stock_put
 from allied.orders.services.intake import order_create
 from allied.orders.services.lifecycle import order_hand_over, order_pack, order_pick, order_start_picking
 from allied.privacy.models import DataSubjectRequest, RetentionRun
+from allied.website.services import lead_submit, page_create
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
 from tests.conftest import current_totp_code, enable_totp
@@ -445,6 +448,9 @@ def _build_world() -> World:
         kind="correction", source="website", email="sweep-person@example.com", status="open"
     )
     retention = RetentionRun.objects.create(triggered_by="sweep")
+    # The public site: a published page, and a lead from its contact form.
+    site_page = page_create(slug="sweep-page", title="Sweep page", body="# Sweep", status="published", actor=system)
+    lead = lead_submit(kind="inquiry", name="Sweep Visitor", email="visitor@sweep.example", message="Hello")
     world = World(
         ids={
             "product_id": product.pk,
@@ -476,6 +482,9 @@ def _build_world() -> World:
             "plan_id": str(plan_run.public_id),
             "request_id": str(privacy_request.public_id),
             "run_id": retention.pk,
+            "page_id": site_page.pk,
+            "page_slug": site_page.slug,
+            "lead_id": lead.pk,
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -553,6 +562,10 @@ def _task(world: World) -> int:
     return world.failed_task_id
 
 
+_visitor = {"name": "Sweep", "email": "s@sweep.example", "message": "Hi"}  # no form stamp: refused with 400
+_site_page = {"title": "Sweep", "slug": "sweep-page", "body": "y", "nav_order": "1", "status": "draft"}
+
+
 PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("dispatch_board", "plan"): _board("plan", seconds=1),
     ("dispatch_board", "lock"): _board("lock", route=_route),
@@ -619,6 +632,30 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("manifest", "close"): lambda w, c: {"action": "close"},
     ("portal_inbound", ""): lambda w, c: {"reference": "SWEEP-ASN-2", "lines": f"{w.sku}, 3"},
     ("track_change", "send"): lambda w, c: {"action": "send"},
+    ("website_contact", ""): lambda w, c: {
+        "name": "Sweep",
+        "email": "s@sweep.example",
+        "message": "Hi",
+        "service": "other",
+    },
+    ("website_feedback", ""): lambda w, c: {"name": "Sweep", "email": "s@sweep.example", "message": "Hi"},
+    ("ops_website_page_new", ""): lambda w, c: {
+        "title": "New",
+        "slug": "sweep-new",
+        "body": "x",
+        "nav_order": "1",
+        "status": "draft",
+    },
+    ("ops_website_page", ""): lambda w, c: {
+        "title": "Sweep",
+        "slug": "sweep-page",
+        "body": "y",
+        "nav_order": "1",
+        "status": "published",
+    },
+    ("ops_website_page_preview", ""): lambda w, c: {"title": "Sweep", "body": "# Preview"},
+    ("ops_lead", "note"): lambda w, c: {"action": "note", "note": "Called them"},
+    ("ops_lead", "status"): lambda w, c: {"action": "status", "status": "contacted"},
     ("rider_run_sheet", "start"): lambda w, c: {"client_action_id": "00000000-0000-4000-8000-000000000001"},
     ("rider_stop", "deliver"): lambda w, c: {
         "action": "deliver",
@@ -651,7 +688,7 @@ _ALLAUTH_SIGNED_IN = {"GET": SIGNED_IN}
 
 PAGES: dict[str, dict[str, Rule]] = {
     # Public
-    "website_home": {"GET": PUBLIC},
+    "website_home": {"GET": PUBLIC, "POST": GET_ONLY},
     "healthz": {"GET": PUBLIC, "POST": GET_ONLY},
     # A store's webhook: its signature is the credential (tests/integrations); no session counts
     "store_webhook": {"GET": POST_ONLY, "POST": ABSENT},
@@ -674,6 +711,10 @@ PAGES: dict[str, dict[str, Rule]] = {
     "track": {"GET": PUBLIC, "POST": GET_ONLY},
     "track_change": {"GET": PUBLIC, "POST": PUBLIC, "POST send": PUBLIC},
     "track_stop": {"GET": PUBLIC, "POST": PUBLIC},
+    # The public website: its pages, and the inquiry and feedback forms (spam checks answer 4xx)
+    "website_page": {"GET": PUBLIC, "POST": GET_ONLY},
+    "website_contact": {"GET": PUBLIC, "POST": PUBLIC},
+    "website_feedback": {"GET": PUBLIC, "POST": PUBLIC},
     "api:api-root": {"GET": ABSENT},  # django-ninja's root: nothing lives at /api/v1/ itself
     "api:openapi-json": {"GET": PUBLIC},
     "api:openapi-view": {"GET": PUBLIC},
@@ -842,6 +883,13 @@ PAGES: dict[str, dict[str, Rule]] = {
     },
     "rider_hand_back": {"GET": aes(DELIVERY_RECORD), "POST": aes(DELIVERY_RECORD)},
     "rider_actions": {"GET": POST_ONLY, "POST": aes(DELIVERY_RECORD)},
+    # The website's pages (the CMS): administrators; its leads: administrators and support
+    "ops_website_pages": {"GET": aes(WEBSITE_MANAGE)},
+    "ops_website_page_new": {"GET": aes(WEBSITE_MANAGE), "POST": aes(WEBSITE_MANAGE)},
+    "ops_website_page": {"GET": aes(WEBSITE_MANAGE), "POST": aes(WEBSITE_MANAGE)},
+    "ops_website_page_preview": {"GET": POST_ONLY, "POST": aes(WEBSITE_MANAGE)},
+    "ops_leads": {"GET": aes(LEADS_MANAGE)},
+    "ops_lead": {"GET": aes(LEADS_MANAGE), "POST note": aes(LEADS_MANAGE), "POST status": aes(LEADS_MANAGE)},
     # The installable app's service worker and manifest: no data, fetched before anyone signs in
     "rider_service_worker": {"GET": PUBLIC},
     "rider_manifest": {"GET": PUBLIC},

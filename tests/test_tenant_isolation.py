@@ -36,6 +36,8 @@ from allied.inventory.services import inbound_create
 from allied.orders.models import Order
 from allied.orders.services.intake import order_create
 from allied.orders.tracking import tracking_code_generate
+from allied.website.models import Lead, Page
+from allied.website.services import lead_submit, page_create
 from tests.catalog.factories import ProductFactory
 from tests.delivery.factories import HubFactory, RiderFactory, ShiftFactory
 from tests.inventory.factories import BinFactory, WarehouseFactory
@@ -48,9 +50,11 @@ pytestmark = pytest.mark.django_db
 # whose signature is the credential (tests/integrations, tests/delivery/test_courier_flow.py).
 # The public tracking page: the tracking code is the credential, and it shows no partner's data but
 # the stop's journey and the brand's name (tests/delivery/test_tracking_page.py).
+# The public website's pages are AES's own content, the same for everyone (tests/website/).
 NOT_TENANT_SCOPED = (
     "accounts/", "admin/", "api/v1/", "couriers/", "integrations/", "invitations/", "static/", "track/",
     "privacy/",  # a person's requests, not a tenant's: bound to the browser that verified them
+    "<slug:page_slug>/",
 )  # fmt: skip
 # Ids of AES's own rows, no partner's: hubs, riders (and a day of their shifts), routes and plans.
 # A partner's key is refused outright (403) wherever only these name the object.
@@ -81,6 +85,8 @@ class Tenant:
     rider: Rider
     route: Route
     plan_run: PlanRun
+    page: Page
+    lead: Lead
 
     def ids(self) -> dict[str, object]:
         return {
@@ -108,6 +114,9 @@ class Tenant:
             # The privacy officer's pages: AES's alone, a partner's member gets 404 for any id.
             "request_id": "00000000-0000-4000-8000-000000000000",
             "run_id": 1,
+            # AES's own rows, no partner's: a partner's member gets 404 for any of them
+            "page_id": self.page.pk,
+            "lead_id": self.lead.pk,
         }
 
     def secrets_on_pages(self) -> list[str]:
@@ -250,6 +259,8 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         rider,
         route,
         plan_run,
+        page_create(slug=f"page-{tag}", title=f"Page {tag}", body="x", actor=system),
+        lead_submit(kind="inquiry", name=f"Visitor {tag}", email=f"visitor-{tag}@example.com", message="Hello"),
     )
 
 

@@ -254,6 +254,14 @@ ALLIED_TRACKING_WINDOW_SECONDS = int(os.environ.get("ALLIED_TRACKING_WINDOW_SECO
 # One-time codes to change a delivery: how many a stop may be sent per hour, and from one address.
 ALLIED_RECIPIENT_CODES_PER_STOP_HOUR = int(os.environ.get("ALLIED_RECIPIENT_CODES_PER_STOP_HOUR", "3"))
 ALLIED_RECIPIENT_CODES_PER_ADDRESS_HOUR = int(os.environ.get("ALLIED_RECIPIENT_CODES_PER_ADDRESS_HOUR", "10"))
+# The public website's forms: submissions per client address and window; a form sent sooner than the
+# minimum after it was shown is a robot's, one older than the maximum is stale. Leads never won are
+# deleted this many days after their last change (the privacy engine's retention job).
+ALLIED_LEAD_SUBMISSIONS = int(os.environ.get("ALLIED_LEAD_SUBMISSIONS", "5"))
+ALLIED_LEAD_WINDOW_SECONDS = int(os.environ.get("ALLIED_LEAD_WINDOW_SECONDS", "3600"))
+ALLIED_FORM_MIN_SECONDS = float(os.environ.get("ALLIED_FORM_MIN_SECONDS", "3"))
+ALLIED_FORM_MAX_SECONDS = int(os.environ.get("ALLIED_FORM_MAX_SECONDS", str(2 * 3600)))
+ALLIED_LEAD_RETENTION_DAYS = int(os.environ.get("ALLIED_LEAD_RETENTION_DAYS", "365"))
 # Days no hub delivers (ISO weekdays, 1 = Monday … 7 = Sunday): a recipient cannot move a stop there.
 ALLIED_HUB_CLOSED_WEEKDAYS = [int(day) for day in env_list("ALLIED_HUB_CLOSED_WEEKDAYS")]
 

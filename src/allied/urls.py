@@ -14,9 +14,9 @@ from allied.integrations import urls as integrations
 from allied.inventory import urls as inventory
 from allied.orders import urls as orders
 from allied.privacy import urls as privacy
-from allied.website import views as website
+from allied.website import urls as website
 
-AREA_APPS = (accounts, privacy, catalog, orders, inventory, fulfillment, integrations, delivery)
+AREA_APPS = (accounts, privacy, catalog, orders, inventory, fulfillment, integrations, delivery, website)
 
 
 def _area(area: str) -> list[URLPattern]:
@@ -25,7 +25,6 @@ def _area(area: str) -> list[URLPattern]:
 
 urlpatterns = [
     path("api/v1/", api.urls),  # first: integrations call it most, and patterns are tried in order
-    path("", website.home, name="website_home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("ops/", include(_area("ops"))),  # the AES operator console
@@ -36,6 +35,7 @@ urlpatterns = [
     *delivery.site,
     *privacy.site,
     path("admin/", admin.site.urls),
+    *website.site,  # last: its CMS pages take any single-segment path no other app answers
 ]
 
 handler404 = "allied.core.handlers.page_not_found"

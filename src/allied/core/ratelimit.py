@@ -1,8 +1,6 @@
-"""Per-client limits for public forms and lookups, counted in the cache in fixed windows.
-
-A client is its IP address, or an IPv6 client's /64 (which one household or phone holds whole).
-Nothing is stored beyond the window, and the address is never written to the database.
-"""
+"""Fixed-window limits per client address, kept in the cache: the public pages' defence against
+one client asking too often (tracking lookups, the website's forms). The address is only a cache
+key for the window's length; it is never stored with what the client sent."""
 
 import ipaddress
 import time
@@ -12,6 +10,7 @@ from django.http import HttpRequest
 
 
 def client_network(request: HttpRequest) -> str:
+    """The client's address; an IPv6 client's /64, which one household or phone holds whole."""
     raw = request.META.get("REMOTE_ADDR", "")
     try:
         address = ipaddress.ip_address(raw)
