@@ -77,6 +77,19 @@ def test_reject_all_records_a_refusal_and_returns_to_the_page(client: Client) ->
     assert consent_allows(request_with(client), "analytics") is False
 
 
+def test_without_next_the_answer_returns_to_the_page_the_banner_was_on(client: Client) -> None:
+    response = client.post(CHOICE_URL, {"choice": "reject"}, headers={"Referer": "http://testserver/track/AES-1"})
+
+    assert response["Location"] == "http://testserver/track/AES-1"
+
+
+def test_a_referer_from_another_site_is_not_followed(client: Client) -> None:
+    response = client.post(CHOICE_URL, {"choice": "reject"}, headers={"Referer": "https://evil.example/x"})
+
+    assert response["Location"] == "/"
+    assert ConsentRecord.objects.count() == 1
+
+
 def test_accept_all_allows_every_optional_category(client: Client) -> None:
     client.post(CHOICE_URL, {"choice": "accept", "next": "/"})
 

@@ -20,5 +20,4 @@ def consent_banner(context: template.Context) -> dict[str, Any]:
     return {
         "consent": consent,
         "show": (consent.asks or signal_noted) and not on_settings_page,
-        "next": request.get_full_path(),
     }

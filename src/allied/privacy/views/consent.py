@@ -40,9 +40,7 @@ class ConsentChoiceForm(forms.Form):
 
     def clean_next(self) -> str:
         target: str = self.cleaned_data["next"]
-        if target and not url_has_allowed_host_and_scheme(
-            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
-        ):
+        if target and not _on_this_site(self.request, target):
             raise forms.ValidationError("The page to return to must be on this site.")
         return target
 
@@ -53,6 +51,20 @@ class ConsentChoiceForm(forms.Form):
         if choice == "reject":
             return set()
         return set(self.cleaned_data["category"])
+
+
+def _on_this_site(request: HttpRequest, url: str) -> bool:
+    return url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+
+
+def _back(request: HttpRequest, form: ConsentChoiceForm) -> str:
+    """Where the banner's answer returns: `next` when given, else the page the form was on. The
+    banner does not write its page into the form, so a page stays the same bytes whatever its
+    address (the tracking page answers unknown and malformed codes identically)."""
+    if form.cleaned_data["next"]:
+        return str(form.cleaned_data["next"])
+    referer = request.headers.get("Referer", "")
+    return referer if referer and _on_this_site(request, referer) else "/"
 
 
 def _cross_site(request: HttpRequest) -> bool:
@@ -127,7 +139,7 @@ def consent_choose(request: HttpRequest) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         response = render(request, "privacy/consent/banner.html#saved", {"record": record})
     else:
-        response = redirect(form.cleaned_data["next"] or "/")
+        response = redirect(_back(request, form))
     consent_remember(request, response, record)
     response["Cache-Control"] = NO_STORE
     return response
