@@ -6,7 +6,7 @@ The consent cookie is itself strictly necessary: it holds the browser's anonymou
 recorded choice, signed so a browser cannot claim a choice that was never recorded."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -91,7 +91,7 @@ def consent_for(request: HttpRequest) -> Consent:
     cached: Consent | None = getattr(request, "_allied_consent", None)
     if cached is None:
         recorded = _from_cookie(request.COOKIES.get(COOKIE_NAME, ""))
-        cached = Consent(**{**recorded.__dict__, "signal": privacy_signal(request)})
+        cached = replace(recorded, signal=privacy_signal(request))
         request._allied_consent = cached  # type: ignore[attr-defined]
     return cached
 
