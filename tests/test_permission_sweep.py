@@ -580,6 +580,8 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("portal_failed_deliveries", "return"): _failed("return"),
     ("switch_organization", ""): lambda w, c: {"organization": w.partner_slug},
     ("profile", ""): lambda w, c: {"full_name": "Sweep Person", "language": "en", "contact_preference": "email"},
+    ("cookie_settings", ""): lambda w, c: {"choice": "custom", "category": ["preferences"]},
+    ("consent_choose", ""): lambda w, c: {"choice": "reject", "next": "/"},
     ("organizations", ""): lambda w, c: {
         "name": "Sweep Brand",
         "slug": "sweep-brand",
@@ -715,6 +717,9 @@ PAGES: dict[str, dict[str, Rule]] = {
     "website_page": {"GET": PUBLIC, "POST": GET_ONLY},
     "website_contact": {"GET": PUBLIC, "POST": PUBLIC},
     "website_feedback": {"GET": PUBLIC, "POST": PUBLIC},
+    # Cookie choices: anyone, signed in or not (tests/privacy/test_consent.py)
+    "cookie_settings": {"GET": PUBLIC, "POST": PUBLIC},
+    "consent_choose": {"GET": POST_ONLY, "POST": PUBLIC},
     "api:api-root": {"GET": ABSENT},  # django-ninja's root: nothing lives at /api/v1/ itself
     "api:openapi-json": {"GET": PUBLIC},
     "api:openapi-view": {"GET": PUBLIC},

@@ -3,7 +3,7 @@ settings and data-subject requests at the site root."""
 
 from django.urls import URLPattern, path
 
-from allied.privacy.views import officer, requests
+from allied.privacy.views import consent, officer, requests
 
 ops: list[URLPattern] = [
     path("privacy/", officer.dashboard, name="privacy_dashboard"),
@@ -21,4 +21,6 @@ site: list[URLPattern] = [
     path("privacy/requests/<uuid:request_id>/archive", requests.request_archive, name="privacy_request_archive"),
     path("me/data/", requests.my_data, name="my_data"),
     path("me/data/archive", requests.my_data_archive, name="my_data_archive"),
+    path("privacy/cookies", consent.cookie_settings, name="cookie_settings"),
+    path("privacy/cookies/choice", consent.consent_choose, name="consent_choose"),
 ]
