@@ -197,6 +197,10 @@ class DataSubject:
     email: str
     user_id: int | None = None
     phone: str = ""
+    # Only one partner's records of the person: a store platform asks for its own customers' data,
+    # so apps that keep partners' records (orders, deliveries) look only there, and AES's own
+    # relationship with the person (an account, a lead, the audit trail) is left out.
+    organization_id: int | None = None
 
 
 Exporter = Callable[[DataSubject], dict[str, Any]]
@@ -209,6 +213,7 @@ class SubjectHandlers:
     export: Exporter
     erase: Eraser
     opt_out: OptOut | None = None  # stops messages to the person; apps that send none register none
+    partner_records: bool = False  # the app keeps records on a partner's behalf (see DataSubject)
 
 
 _declarations: dict[str, ModelDeclaration] = {}
@@ -234,8 +239,18 @@ def declare_personal_data(
     _declarations[label] = ModelDeclaration(label, dict(personal), dict(not_personal or {}), on_expiry)
 
 
-def register_subject_handlers(name: str, *, export: Exporter, erase: Eraser, opt_out: OptOut | None = None) -> None:
-    _subject_handlers[name] = SubjectHandlers(export=export, erase=erase, opt_out=opt_out)
+def register_subject_handlers(
+    name: str, *, export: Exporter, erase: Eraser, opt_out: OptOut | None = None, partner_records: bool = False
+) -> None:
+    _subject_handlers[name] = SubjectHandlers(export, erase, opt_out, partner_records)
+
+
+def _handlers_for(subject: DataSubject) -> list[tuple[str, SubjectHandlers]]:
+    return [
+        (name, handlers)
+        for name, handlers in sorted(_subject_handlers.items())
+        if subject.organization_id is None or handlers.partner_records
+    ]
 
 
 def declarations() -> dict[str, ModelDeclaration]:
@@ -348,7 +363,7 @@ def check_retention_rules(**kwargs: Any) -> list[checks.CheckMessage]:
 @transaction.atomic(savepoint=False)
 def subject_export(*, subject: DataSubject, actor: AuditActor) -> dict[str, Any]:
     """Everything Allied holds about one person, gathered from every app; the export is audited."""
-    exported = {name: handlers.export(subject) for name, handlers in sorted(_subject_handlers.items())}
+    exported = {name: handlers.export(subject) for name, handlers in _handlers_for(subject)}
     audit_record(action="privacy.exported", actor=actor, changes={"subject_user_id": subject.user_id})
     return exported
 
@@ -356,7 +371,7 @@ def subject_export(*, subject: DataSubject, actor: AuditActor) -> dict[str, Any]
 @transaction.atomic(savepoint=False)
 def subject_erase(*, subject: DataSubject, actor: AuditActor) -> dict[str, int]:
     """Erase one person from every app in one transaction; the erasure is audited."""
-    erased = {name: handlers.erase(subject) for name, handlers in sorted(_subject_handlers.items())}
+    erased = {name: handlers.erase(subject) for name, handlers in _handlers_for(subject)}
     audit_record(action="privacy.erased", actor=actor, changes={"subject_user_id": subject.user_id, "rows": erased})
     return erased
 
@@ -366,7 +381,7 @@ def subject_opt_out(*, subject: DataSubject, actor: AuditActor) -> dict[str, int
     """Stop every message Allied sends the person (delivery texts, notification e-mails); audited."""
     stopped = {
         name: handlers.opt_out(subject)
-        for name, handlers in sorted(_subject_handlers.items())
+        for name, handlers in _handlers_for(subject)
         if handlers.opt_out is not None
     }
     audit_record(action="privacy.opted_out", actor=actor, changes={"subject_user_id": subject.user_id, "rows": stopped})

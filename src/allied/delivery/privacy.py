@@ -140,7 +140,8 @@ def _stops_of(subject: DataSubject) -> Any:
     match = Q(pk__in=[])
     if subject.phone:
         match |= Q(contact_phone=subject.phone)
-    return DeliveryTask.objects.filter(match)
+    stops = DeliveryTask.objects.filter(match)
+    return stops.filter(organization_id=subject.organization_id) if subject.organization_id else stops
 
 
 def export_stops(subject: DataSubject) -> dict[str, Any]:
@@ -193,4 +194,6 @@ def opt_out_stops(subject: DataSubject) -> int:
     return int(RecipientOptOut.objects.get_or_create(phone=subject.phone, defaults={"source": "request"})[1])
 
 
-register_subject_handlers("delivery", export=export_stops, erase=erase_stops, opt_out=opt_out_stops)
+register_subject_handlers(
+    "delivery", export=export_stops, erase=erase_stops, opt_out=opt_out_stops, partner_records=True
+)

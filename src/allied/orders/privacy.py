@@ -77,7 +77,8 @@ def _orders_of(subject: DataSubject) -> Any:
     match = Q(recipient_email__iexact=subject.email) if subject.email else Q(pk__in=[])
     if subject.phone:
         match |= Q(recipient_phone=subject.phone)
-    return Order.objects.filter(match)
+    orders = Order.objects.filter(match)
+    return orders.filter(organization_id=subject.organization_id) if subject.organization_id else orders
 
 
 def export_orders(subject: DataSubject) -> dict[str, Any]:
@@ -114,4 +115,4 @@ def erase_orders(subject: DataSubject) -> int:
     )
 
 
-register_subject_handlers("orders", export=export_orders, erase=erase_orders)
+register_subject_handlers("orders", export=export_orders, erase=erase_orders, partner_records=True)
