@@ -144,6 +144,9 @@ def failed_delivery_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _apply(action, form, task, actor))
                 return redirect(request.path)
             except FORM_ERRORS as error:
+                if action == "book":  # no input to correct: the reason is the message
+                    messages.error(request, error.detail)
+                    return redirect(request.path)
                 form_add_domain_error(form, error)
         bound[task.pk] = {action: form}
     tasks = list(failed_deliveries(actor)[:SHOWN])
