@@ -63,6 +63,7 @@ from allied.accounts.policy import (
     DELIVERY_RECORD,
     DELIVERY_REQUEST,
     DELIVERY_VIEW,
+    FINANCE_MANAGE,
     INTEGRATIONS_MANAGE,
     INVENTORY_MANAGE,
     INVENTORY_VIEW,
@@ -87,7 +88,8 @@ from allied.api import api
 from allied.core import errors
 from allied.core.address import Address
 from allied.core.tracking import TrackingStatus
-from allied.delivery.models import DeliveryTask, PlanRun, Route, RouteStatus, TaskKind
+from allied.couriers.models import CourierAccount
+from allied.delivery.models import DeliveryTask, HandBack, PlanRun, Route, RouteStatus, TaskKind
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
 from allied.delivery.services.tracking import tracking_event_record
 from allied.fulfillment.models import Manifest, PickList, Return, ReturnLine, ReturnSource
@@ -451,6 +453,16 @@ def _build_world() -> World:
     # The public site: a published page, and a lead from its contact form.
     site_page = page_create(slug="sweep-page", title="Sweep page", body="# Sweep", status="published", actor=system)
     lead = lead_submit(kind="inquiry", name="Sweep Visitor", email="visitor@sweep.example", message="Hello")
+    courier_account = CourierAccount.objects.create(code="steadfast", name="Sweep Steadfast")
+    hand_back = HandBack.objects.create(
+        route=route,
+        expected_cash=Decimal("0"),
+        handed_cash=Decimal("0"),
+        expected_parcels=0,
+        handed_parcels=0,
+        at=timezone.now(),
+        recorded_by="sweep",
+    )
     world = World(
         ids={
             "product_id": product.pk,
@@ -485,6 +497,8 @@ def _build_world() -> World:
             "page_id": site_page.pk,
             "page_slug": site_page.slug,
             "lead_id": lead.pk,
+            "account_id": courier_account.pk,
+            "hand_back_id": hand_back.pk,
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -578,6 +592,14 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("portal_failed_deliveries", "reattempt"): _failed("reattempt", date=_tomorrow),
     ("portal_failed_deliveries", "contact"): _failed("contact", **_CORRECTION),
     ("portal_failed_deliveries", "return"): _failed("return"),
+    ("ops_failed_deliveries", "book"): _failed("book"),
+    ("portal_failed_deliveries", "book"): _failed("book"),
+    ("courier_accounts", ""): lambda w, c: {"action": "areas", "account": w.ids["account_id"], "areas": "Dhaka"},
+    ("hand_backs", ""): lambda w, c: {
+        "hand_back": w.ids["hand_back_id"],
+        "cash_received": "0",
+        "parcels_returned": "0",
+    },
     ("switch_organization", ""): lambda w, c: {"organization": w.partner_slug},
     ("profile", ""): lambda w, c: {"full_name": "Sweep Person", "language": "en", "contact_preference": "email"},
     ("cookie_settings", ""): lambda w, c: {"choice": "custom", "category": ["preferences"]},
@@ -870,12 +892,14 @@ PAGES: dict[str, dict[str, Rule]] = {
         "POST reattempt": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
         "POST contact": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
         "POST return": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
+        "POST book": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
     },
     "portal_failed_deliveries": {
         "GET": needs(DELIVERY_VIEW),
         "POST reattempt": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
         "POST contact": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
         "POST return": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
+        "POST book": aes(DELIVERY_MANAGE) | partner(DELIVERY_REQUEST),
     },
     # The rider app: AES riders on their own route (the sweep's rider has the stop), and dispatch
     "rider_run_sheet": {"GET": aes(DELIVERY_RECORD), "POST start": aes(DELIVERY_RECORD)},
@@ -887,6 +911,12 @@ PAGES: dict[str, dict[str, Rule]] = {
         "POST code": aes(DELIVERY_RECORD),
     },
     "rider_hand_back": {"GET": aes(DELIVERY_RECORD), "POST": aes(DELIVERY_RECORD)},
+    # AES's courier accounts are dispatch's; settling riders' hand-backs is dispatch's or finance's
+    "courier_accounts": {"GET": aes(DELIVERY_MANAGE), "POST": aes(DELIVERY_MANAGE)},
+    "hand_backs": {
+        "GET": aes(DELIVERY_MANAGE) | aes(FINANCE_MANAGE),
+        "POST": aes(DELIVERY_MANAGE) | aes(FINANCE_MANAGE),
+    },
     "rider_actions": {"GET": POST_ONLY, "POST": aes(DELIVERY_RECORD)},
     # The website's pages (the CMS): administrators; its leads: administrators and support
     "ops_website_pages": {"GET": aes(WEBSITE_MANAGE)},
@@ -982,6 +1012,11 @@ OPERATIONS: dict[str, Rule] = {
     "routes_publish": aes(DELIVERY_MANAGE),
     "routes_lock": aes(DELIVERY_MANAGE),
     "routes_unlock": aes(DELIVERY_MANAGE),
+    "delivery_tasks_book_again": partner(DELIVERY_REQUEST) | aes(DELIVERY_MANAGE),
+    "courier_accounts_list": aes(DELIVERY_MANAGE),
+    "courier_accounts_create": aes(DELIVERY_MANAGE),
+    "courier_accounts_update": aes(DELIVERY_MANAGE),
+    "courier_accounts_delete": aes(DELIVERY_MANAGE),
 }
 
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -1023,6 +1058,8 @@ API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     },
     "delivery_tasks_move": lambda w: {"route_id": w.ids["route_id"]},
     "plans_create": lambda w: {"date": w.ids["date"], "seconds": 1},
+    "courier_accounts_create": lambda w: {"code": "steadfast", "name": "Sweep", "credentials": {}},
+    "courier_accounts_update": lambda w: {"areas": ["Dhaka"]},
 }
 
 # Where today's code and the policy disagree ----------------------------------------------------

@@ -100,8 +100,12 @@ class FakeSteadfast:
     def fail_next(self, status: int, retry_after: float | None = None) -> None:
         self.failures.append((status, retry_after))
 
-    def advance(self, consignment_id: str, raw_status: str, *, message: str = "") -> Delivery | None:
-        """Steadfast changes the parcel's delivery status and sends its "delivery_status" webhook."""
+    def advance(
+        self, consignment_id: str, raw_status: str, *, message: str = "", cod_amount: Any = None
+    ) -> Delivery | None:
+        """Steadfast changes the parcel's delivery status and sends its "delivery_status" webhook;
+        `cod_amount` is what the rider collected (a partial delivery collects less), by default the
+        amount booked."""
         with self.lock:
             parcel = self.consignments[consignment_id]
             parcel["status"] = raw_status
@@ -110,7 +114,7 @@ class FakeSteadfast:
                 "notification_type": "delivery_status",
                 "consignment_id": int(consignment_id),
                 "invoice": parcel["invoice"],
-                "cod_amount": parcel["cod_amount"],
+                "cod_amount": parcel["cod_amount"] if cod_amount is None else cod_amount,
                 "status": raw_status,
                 "delivery_charge": 100,
                 "tracking_message": message or f"Consignment status has been updated as {raw_status}",
@@ -183,6 +187,8 @@ class FakeSteadfast:
                 return 200, self._status(lambda c: c["tracking_code"] == code)
             case "POST", ["create_return_request"]:
                 return 200, self._return(body)
+            case "GET", ["get_balance"]:
+                return 200, {"status": 200, "current_balance": 0}
         raise Refusal(404, {"status": 404, "message": "Not Found"})
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:

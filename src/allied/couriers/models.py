@@ -29,7 +29,11 @@ class CourierAccount(models.Model):
     # Cities or areas whose parcels go through this account; empty: everywhere the courier goes.
     areas = models.JSONField(default=list, blank=True)
     sandbox = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)  # False: paused, no new parcels are booked through it
+    # The last time the courier answered a request made with this account (connect, book, track).
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # Disconnected: its credentials are wiped; the row stays for the consignments booked through it.
+    disconnected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,6 +42,12 @@ class CourierAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.name}"
+
+    @property
+    def status(self) -> str:
+        if self.disconnected_at is not None:
+            return "disconnected"
+        return "active" if self.is_active else "paused"
 
     def serves(self, *places: str) -> bool:
         """Whether parcels to this city or area go through this account."""

@@ -17,13 +17,14 @@ from django.utils import timezone
 from allied.accounts.policy import DELIVERY_MANAGE, Actor, require
 from allied.core.audit import audit_record
 from allied.core.carriers import carrier_get
-from allied.core.errors import FieldError, PermissionDenied, ValidationFailed
+from allied.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from allied.core.tracking import TrackingStatus
 from allied.core.vault import vault_encrypt
 from allied.couriers.base import (
     ADAPTERS,
     Booking,
     CourierAdapter,
+    CourierError,
     CourierEvent,
     CourierWebhookRefused,
     WebhookReply,
@@ -37,6 +38,7 @@ from allied.couriers.models import (
     credential_purpose,
 )
 from allied.couriers.pathao import PATHAO_BASE_URL, PATHAO_SANDBOX_URL, pathao_issue_token
+from allied.couriers.steadfast import SteadfastAdapter
 
 # What each courier's account holds (tokens and keys only), and which of them is the webhook secret.
 CREDENTIAL_NAMES: dict[str, tuple[str, ...]] = {
@@ -49,6 +51,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "steadfast": ("api_key", "secret_key"),
 }
 SECRET_ROTATION_GRACE = timedelta(hours=24)  # a courier's panel is changed by hand
+# What a person types to connect each courier (Pathao's login is exchanged for tokens and dropped).
+CONNECT_FIELDS: dict[str, tuple[str, ...]] = {
+    "pathao": ("client_id", "client_secret", "username", "password", "store_id", "webhook_secret"),
+    "steadfast": ("api_key", "secret_key", "webhook_token"),
+}
 
 
 def _require_manage(actor: Actor) -> None:
@@ -139,22 +146,27 @@ def courier_account_connect_pathao(
             "username": username,
             "password": password,
             "store_id": store_id,
+            "webhook_secret": webhook_secret,
+            "name": name,
         }.items()
         if not value.strip()
     ]
     if missing:
         raise ValidationFailed("Pathao needs its client, the merchant's login and the store.", errors=missing)
-    tokens = pathao_issue_token(
-        PATHAO_SANDBOX_URL if sandbox else PATHAO_BASE_URL,
-        client_id.strip(),
-        client_secret.strip(),
-        username.strip(),
-        password,
-        organization_id=0,  # AES's own login: no partner's data leaves
-        **({"sleep": sleep} if sleep is not None else {}),
-    )
+    try:
+        tokens = pathao_issue_token(
+            PATHAO_SANDBOX_URL if sandbox else PATHAO_BASE_URL,
+            client_id.strip(),
+            client_secret.strip(),
+            username.strip(),
+            password,
+            organization_id=0,  # AES's own login: no partner's data leaves
+            **({"sleep": sleep} if sleep is not None else {}),
+        )
+    except CourierError as error:
+        raise _connection_refused(error, fields=("username", "password")) from error
     with transaction.atomic(durable=True):
-        return courier_account_create(
+        account = courier_account_create(
             code="pathao",
             name=name,
             credentials={**tokens, "store_id": store_id, "webhook_secret": webhook_secret},
@@ -162,6 +174,101 @@ def courier_account_connect_pathao(
             sandbox=sandbox,
             actor=actor,
         )
+        courier_account_succeeded(account_id=account.pk)
+    return account
+
+
+def _connection_refused(error: CourierError, *, fields: tuple[str, ...]) -> Exception:
+    """A courier refusing the connection details is the form's error, on the fields it is about;
+    one that could not be reached stays a `CourierError` (502): nothing is wrong with the input."""
+    if error.remote_status is None or error.remote_status >= 500 or error.remote_status in (408, 429):
+        return error
+    errors = [FieldError(field, "The courier refused these details.") for field in fields]
+    return ValidationFailed(error.detail, errors=errors, courier=error.courier)
+
+
+def courier_account_connect_steadfast(
+    *,
+    name: str,
+    api_key: str,
+    secret_key: str,
+    webhook_token: str,
+    areas: Iterable[str] = (),
+    actor: Actor,
+    sleep: Callable[[float], None] | None = None,
+) -> CourierAccount:
+    """Connect Steadfast: its keys are tried first (its balance is asked for, outside any
+    transaction), so keys Steadfast refuses store nothing; then they are sealed and stored."""
+    _require_manage(actor)
+    credentials = {"api_key": api_key, "secret_key": secret_key, "webhook_token": webhook_token}
+    missing = [FieldError(field, "Required.") for field, value in credentials.items() if not value.strip()]
+    if not name.strip():
+        missing.append(FieldError("name", "Give the account a name."))
+    if missing:
+        raise ValidationFailed("Steadfast needs its API key, secret key and webhook token.", errors=missing)
+    keys = {"api_key": api_key.strip(), "secret_key": secret_key.strip()}
+    adapter = (
+        SteadfastAdapter(keys, organization_id=0, sleep=sleep)
+        if sleep is not None
+        else SteadfastAdapter(keys, organization_id=0)
+    )
+    try:
+        adapter.balance()
+    except CourierError as error:
+        raise _connection_refused(error, fields=("api_key", "secret_key")) from error
+    finally:
+        adapter.close()
+    with transaction.atomic(durable=True):
+        account = courier_account_create(code="steadfast", name=name, credentials=credentials, areas=areas, actor=actor)
+        courier_account_succeeded(account_id=account.pk)
+    return account
+
+
+def courier_account_connect(
+    *,
+    code: str,
+    name: str,
+    credentials: Mapping[str, str],
+    areas: Iterable[str] = (),
+    sandbox: bool = False,
+    actor: Actor,
+) -> CourierAccount:
+    """Connect an account with the courier's own check of its details (the console's and the API's
+    door): Pathao's login exchanged for tokens, Steadfast's keys tried. Entry point: it opens its own
+    transactions, after the request to the courier."""
+    _require_manage(actor)
+    given = {name: str(value) for name, value in credentials.items()}
+    allowed = CONNECT_FIELDS.get(code)
+    if allowed is None:
+        raise ValidationFailed(
+            "No courier adapter for this carrier.",
+            errors=[FieldError("code", f"One of {', '.join(sorted(CONNECT_FIELDS))}.")],
+        )
+    unknown = [FieldError(field, "Not a detail this courier takes.") for field in given if field not in allowed]
+    if unknown:
+        raise ValidationFailed("The courier account is not complete.", errors=unknown)
+    values = {field: given.get(field, "") for field in allowed}
+    if code == "pathao":
+        return courier_account_connect_pathao(
+            name=name,
+            client_id=values["client_id"],
+            client_secret=values["client_secret"],
+            username=values["username"],
+            password=values["password"],
+            store_id=values["store_id"],
+            webhook_secret=values["webhook_secret"],
+            areas=areas,
+            sandbox=sandbox,
+            actor=actor,
+        )
+    return courier_account_connect_steadfast(
+        name=name,
+        api_key=values["api_key"],
+        secret_key=values["secret_key"],
+        webhook_token=values["webhook_token"],
+        areas=areas,
+        actor=actor,
+    )
 
 
 @transaction.atomic(savepoint=False)
@@ -196,6 +303,71 @@ def courier_account_rotate_webhook_secret(*, account: CourierAccount, secret: st
     account.save(update_fields=["credentials", "credential_hints", "previous_secret_until", "updated_at"])
     audit_record(action="courier.webhook_secret_rotated", actor=actor, target=account)
     return secret
+
+
+def access_courier_account(actor: Actor, account_id: int, *, for_update: bool) -> CourierAccount:
+    """A connected (not disconnected) account, for AES dispatch; any other id is NotFound."""
+    _require_manage(actor)
+    accounts = CourierAccount.objects.filter(disconnected_at__isnull=True)
+    if for_update:
+        accounts = accounts.select_for_update(no_key=True)
+    account = accounts.filter(pk=account_id).first()
+    if account is None:
+        raise NotFound("No such courier account.")
+    return account
+
+
+def courier_accounts_visible_to(actor: Actor) -> list[CourierAccount]:
+    """Every connected account, by courier and name."""
+    _require_manage(actor)
+    return list(CourierAccount.objects.filter(disconnected_at__isnull=True))
+
+
+@transaction.atomic(savepoint=False)
+def courier_account_update(
+    *, account: CourierAccount, actor: Actor, areas: Iterable[str] | None = None, is_active: bool | None = None
+) -> CourierAccount:
+    """Change the areas an account serves, or pause (no new bookings go through it; its parcels
+    already booked are still tracked) and resume it. Audited with the old and new values."""
+    account = access_courier_account(actor, account.pk, for_update=True)
+    changes: dict[str, Any] = {}
+    if areas is not None:
+        new_areas = _areas(areas)
+        if any(len(area) > 100 for area in new_areas):
+            raise ValidationFailed(
+                "The areas are not valid.", errors=[FieldError("areas", "An area name is at most 100 characters.")]
+            )
+        if new_areas != account.areas:
+            changes["areas"] = {"old": account.areas, "new": new_areas}
+            account.areas = new_areas
+    if is_active is not None and is_active != account.is_active:
+        changes["is_active"] = {"old": account.is_active, "new": is_active}
+        account.is_active = is_active
+    if changes:
+        account.save(update_fields=["areas", "is_active", "updated_at"])
+        audit_record(action="courier.account_updated", actor=actor, target=account, changes=changes)
+    return account
+
+
+@transaction.atomic(savepoint=False)
+def courier_account_disconnect(*, account: CourierAccount, actor: Actor) -> CourierAccount:
+    """Disconnect an account: its sealed credentials are wiped, so nothing more is booked, tracked
+    or accepted through it; the row stays for the consignments it booked. Disconnecting twice is
+    NotFound the second time (the account is no longer listed)."""
+    account = access_courier_account(actor, account.pk, for_update=True)
+    account.credentials, account.credential_hints = {}, {}
+    account.is_active = False
+    account.previous_secret_until = None
+    account.disconnected_at = timezone.now()
+    account.save()
+    audit_record(action="courier.account_disconnected", actor=actor, target=account)
+    return account
+
+
+@transaction.atomic(savepoint=False)
+def courier_account_succeeded(*, account_id: int) -> None:
+    """Note that the courier just answered a request made with this account."""
+    CourierAccount.objects.filter(pk=account_id).update(last_success_at=timezone.now())
 
 
 # Using an account -----------------------------------------------------------------------------
@@ -279,7 +451,8 @@ def courier_webhook_verify(
     """The account whose secret the delivery carries, the events it brings and what to answer the
     courier. Every active account of the courier is tried (they share one address); none accepting
     it is `CourierWebhookRefused`."""
-    for account in CourierAccount.objects.filter(code=code, is_active=True).order_by("pk"):
+    # A paused account still hears about the parcels it booked; a disconnected one has no secret.
+    for account in CourierAccount.objects.filter(code=code, disconnected_at__isnull=True).order_by("pk"):
         adapter = courier_adapter(account, organization_id=0)
         try:
             return account, adapter.parse_webhook(headers, body), adapter.webhook_reply()

@@ -40,6 +40,7 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -218,6 +219,11 @@ class SteadfastAdapter:
                 occurred_at=timezone.now(),
             )
         ]
+
+    def balance(self) -> Decimal:
+        """The merchant's balance with Steadfast: the cheapest call that proves the keys work."""
+        answer = self._call("GET", "/get_balance", doing="Steadfast refused the API keys")
+        return decimal_or_none(answer.get("current_balance")) or Decimal("0")
 
     def request_return(self, consignment_id: str, *, reason: str = "") -> str:
         """Ask Steadfast to bring a consignment back; the answer is Steadfast's return request id."""

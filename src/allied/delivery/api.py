@@ -17,8 +17,19 @@ from allied.core.address import Address
 from allied.core.errors import FieldError, ValidationFailed
 from allied.core.pagination import paginate_by_id
 from allied.core.schemas import PROBLEM_STATUSES, ProblemSchema
-from allied.delivery.models import DeliveryTask, Hub, PlanRun, Route, Shift, TaskKind
+from allied.couriers.models import CourierAccount
+from allied.couriers.services import (
+    access_courier_account,
+    courier_account_connect,
+    courier_account_disconnect,
+    courier_account_update,
+    courier_accounts_visible_to,
+)
+from allied.delivery.models import DeliveryTask, Hub, PlanRun, Proof, Route, Shift, TaskKind
 from allied.delivery.schemas import (
+    CourierAccountCreateIn,
+    CourierAccountOut,
+    CourierAccountUpdateIn,
     DeliveryTaskBulkIn,
     DeliveryTaskCreateIn,
     DeliveryTaskDetailOut,
@@ -59,6 +70,7 @@ from allied.delivery.selectors import (
     shifts_of,
     tracking_events_of,
 )
+from allied.delivery.services.couriers import courier_task_book_again
 from allied.delivery.services.network import HubInput, hub_create, hub_update, rider_create, shift_set
 from allied.delivery.services.planning import (
     plan_run_execute,
@@ -301,7 +313,29 @@ def delivery_tasks_get(request: HttpRequest, tracking_code: str) -> DeliveryTask
     actor = request.auth  # type: ignore[attr-defined]
     task = access_task(actor, tracking_code, for_update=False)
     task.tracking_events = list(tracking_events_of(actor, task))  # type: ignore[attr-defined]
+    proof = Proof.objects.filter(task=task).first()
+    task.cod_collected = proof.cod_collected if proof is not None else None  # type: ignore[attr-defined]
+    task.cod_collected_by = proof.source if proof is not None else None  # type: ignore[attr-defined]
+    task.cod_mismatch = proof is not None and proof.cod_collected != task.cod_amount  # type: ignore[attr-defined]
     return task
+
+
+@router.post(
+    "/delivery-tasks/{tracking_code}/book-again",
+    response={200: DeliveryTaskOut, PROBLEM_STATUSES: ProblemSchema},
+    operation_id="delivery_tasks_book_again",
+    summary="Book a refused courier stop again",
+)
+def delivery_tasks_book_again(request: HttpRequest, tracking_code: str) -> DeliveryTask:
+    """After the courier refused a stop (`courier_refusal` says why) and its address or phone was
+    corrected, book it with the courier again. It is booked once: asking again while that booking
+    is on its way, or once it is booked, changes nothing. A stop that is not a courier's answers 409.
+    Needs `delivery:write` for your own stops, or `dispatch:manage`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    task = access_task(actor, tracking_code, for_update=False)
+    with transaction.atomic(durable=True):
+        courier_task_book_again(task=task, actor=actor)
+    return access_task(actor, tracking_code, for_update=False)
 
 
 @router.post(
@@ -438,3 +472,72 @@ def routes_lock(request: HttpRequest, route_id: int) -> Route:
 def routes_unlock(request: HttpRequest, route_id: int) -> Route:
     """The next plan may change the route again. Needs `dispatch:manage`."""
     return _route_change(request, route_id, partial(route_lock, locked=False))
+
+
+# Courier accounts ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/courier-accounts",
+    response={200: list[CourierAccountOut], PROBLEM_STATUSES: ProblemSchema},
+    operation_id="courier_accounts_list",
+    summary="List courier accounts",
+)
+def courier_accounts_list(request: HttpRequest) -> list[CourierAccount]:
+    """AES's connected accounts with courier companies; no credential is ever returned. Needs `dispatch:manage`."""
+    return courier_accounts_visible_to(request.auth)  # type: ignore[attr-defined]
+
+
+@router.post(
+    "/courier-accounts",
+    response={201: CourierAccountOut, PROBLEM_STATUSES: ProblemSchema},
+    operation_id="courier_accounts_create",
+    summary="Connect a courier account",
+)
+def courier_accounts_create(request: HttpRequest, payload: CourierAccountCreateIn) -> Status:
+    """Connect an account: the courier checks the details first (Pathao exchanges the merchant's
+    login for tokens; the password is used once and stored nowhere; Steadfast's keys are tried).
+    Details the courier refuses answer 422, a courier that cannot be reached 502; either way nothing
+    is stored. Needs `dispatch:manage`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    account = courier_account_connect(
+        code=payload.code,
+        name=payload.name,
+        credentials=payload.credentials,
+        areas=payload.areas,
+        sandbox=payload.sandbox,
+        actor=actor,
+    )
+    return Status(201, access_courier_account(actor, account.pk, for_update=False))
+
+
+@router.patch(
+    "/courier-accounts/{account_id}",
+    response={200: CourierAccountOut, PROBLEM_STATUSES: ProblemSchema},
+    operation_id="courier_accounts_update",
+    summary="Change a courier account",
+)
+def courier_accounts_update(request: HttpRequest, account_id: int, payload: CourierAccountUpdateIn) -> CourierAccount:
+    """Change the areas it serves, or pause (`active: false`: nothing new is booked through it, its
+    parcels are still tracked) and resume it. Needs `dispatch:manage`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    account = access_courier_account(actor, account_id, for_update=False)
+    with transaction.atomic(durable=True):
+        courier_account_update(account=account, areas=payload.areas, is_active=payload.active, actor=actor)
+    return access_courier_account(actor, account_id, for_update=False)
+
+
+@router.delete(
+    "/courier-accounts/{account_id}",
+    response={204: None, PROBLEM_STATUSES: ProblemSchema},
+    operation_id="courier_accounts_delete",
+    summary="Disconnect a courier account",
+)
+def courier_accounts_delete(request: HttpRequest, account_id: int) -> Status:
+    """Wipe its credentials: nothing more is booked, tracked or accepted through it. It is no longer
+    listed; a second delete answers 404. Needs `dispatch:manage`."""
+    actor = request.auth  # type: ignore[attr-defined]
+    account = access_courier_account(actor, account_id, for_update=False)
+    with transaction.atomic(durable=True):
+        courier_account_disconnect(account=account, actor=actor)
+    return Status(204, None)

@@ -158,6 +158,8 @@ class DeliveryTask(TenantModel, AddressColumns):
     # Handed to a courier company instead of a rider.
     courier = models.CharField(max_length=40, blank=True)  # a code from allied.core.carriers
     consignment_id = models.CharField(max_length=64, blank=True)
+    # Why the courier refused to book it, in its words; cleared when it is booked or booked again.
+    courier_refusal = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -263,6 +265,7 @@ class Proof(TenantModel):
     photo = models.FileField(upload_to="proofs/%Y/%m/", blank=True)
     code_verified = models.BooleanField(default=False)
     cod_collected = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    source = models.CharField(max_length=20, default="rider_app")  # rider_app, or the courier's code
     at = models.DateTimeField()
 
     def __str__(self) -> str:
@@ -407,3 +410,46 @@ class HandBack(models.Model):
     @property
     def parcels_short(self) -> int:
         return self.expected_parcels - self.handed_parcels
+
+
+class HandBackSettlement(models.Model):
+    """How a flagged hand-back was settled: the cash the rider brought later, the parcels found and
+    returned to the hub, and what was written off (with the reason); who settled it and when."""
+
+    hand_back = models.OneToOneField(HandBack, on_delete=models.PROTECT, related_name="settlement")
+    cash_received = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    cash_written_off = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    parcels_returned = models.PositiveIntegerField(default=0)
+    parcels_written_off = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=500, blank=True)  # why anything was written off
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    settled_by_label = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cash_received__gte=0), name="settlement_cash_not_negative"),
+            models.CheckConstraint(condition=Q(cash_written_off__gte=0), name="settlement_write_off_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Settlement of {self.hand_back}"
+
+    @property
+    def outcome(self) -> str:
+        """The settlement in a line, for the rider's and the dispatcher's pages."""
+        parts = []
+        if self.cash_received:
+            parts.append(f"Rs {self.cash_received:,.2f} received later")
+        if self.cash_written_off:
+            parts.append(f"Rs {self.cash_written_off:,.2f} written off")
+        if self.parcels_returned:
+            parts.append(
+                f"{self.parcels_returned} parcel{'s' if self.parcels_returned != 1 else ''} returned to the hub"
+            )
+        if self.parcels_written_off:
+            parts.append(f"{self.parcels_written_off} parcel{'s' if self.parcels_written_off != 1 else ''} written off")
+        return "; ".join(parts) or "Settled with nothing owed"

@@ -24,6 +24,7 @@ from allied.delivery.models import (
     DeliveryCode,
     DeliveryTask,
     HandBack,
+    HandBackSettlement,
     Hub,
     PlanRun,
     Proof,
@@ -72,7 +73,10 @@ declare_personal_data(
 )
 declare_personal_data(
     DeliveryTask,
-    not_personal={"address_coordinates_source": "where the coordinates came from (given, geocoded, a pin)"},
+    not_personal={
+        "address_coordinates_source": "where the coordinates came from (given, geocoded, a pin)",
+        "courier_refusal": "a courier's words on the fields it refused, not their values",
+    },
     personal={
         "contact_name": _stop("user.name"),
         "contact_phone": _stop("user.contact.phone_number"),
@@ -133,6 +137,11 @@ declare_personal_data(
     HandBack,
     personal={"recorded_by": staff_label(kept_for(timedelta(days=365), counts_from="at"))},
     not_personal={"expected_codes": "tracking codes of the parcels the rider brings back"},
+)
+declare_personal_data(
+    HandBackSettlement,
+    personal={"settled_by_label": staff_label(kept_for(timedelta(days=365), counts_from="at"))},
+    not_personal={"reason": "why cash or parcels were written off"},
 )
 
 

@@ -292,11 +292,23 @@ class DeliveryTaskOut(Out):
     sequence: int | None = Field(description="Its place on its route, once planned.")
     planned_arrival: datetime | None
     unplanned_reason: str = Field(description="Why the last plan left it out, if it did.")
+    courier: str = Field(
+        description="The courier company it is handed to (`pathao`, `steadfast`); empty: AES's riders."
+    )
+    consignment_id: str = Field(description="The courier's consignment, once booked.")
+    courier_refusal: str = Field(
+        description="Why the courier refused to book it, in its words: correct the stop, then book it again."
+    )
     created_at: datetime
 
 
 class DeliveryTaskDetailOut(DeliveryTaskOut):
     events: list[TrackingEventOut] = Field(validation_alias="tracking_events", description="Oldest first.")
+    cod_collected: Amount | None = Field(
+        description="The cash collected at the door, as the rider or the courier reported it; null until delivered."
+    )
+    cod_collected_by: str | None = Field(description="Who reported it: `rider_app` or the courier's code.")
+    cod_mismatch: bool = Field(description="The cash reported differs from `cod_amount`: dispatch looks into it.")
 
 
 class DeliveryTaskPageOut(Schema):
@@ -403,3 +415,40 @@ class RouteOut(Out):
 
 class RouteFilters(QueryInput):
     date: Date | None = Field(default=None, description="The day (YYYY-MM-DD); today if absent.")
+
+
+# Courier accounts ------------------------------------------------------------------------------------
+
+CourierCode = Literal["pathao", "steadfast"]
+AreaName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+CREDENTIALS_HELP = (
+    "What the courier issued. Pathao: `client_id`, `client_secret`, `username`, `password` (exchanged once "
+    "for tokens, never stored), `store_id`, `webhook_secret`. Steadfast: `api_key`, `secret_key`, "
+    "`webhook_token`. The courier checks them before anything is stored; none is ever returned."
+)
+
+
+class CourierAccountOut(Out):
+    id: int
+    code: str = Field(examples=["pathao"])
+    name: str
+    areas: list[str] = Field(description="Cities or areas whose parcels it takes; empty: everywhere.")
+    status: Literal["active", "paused"]
+    sandbox: bool
+    last_success_at: datetime | None = Field(description="When the courier last answered a request of this account.")
+    created_at: datetime
+
+
+class CourierAccountCreateIn(Input):
+    code: CourierCode
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    areas: list[AreaName] = Field(default_factory=list, max_length=200)
+    sandbox: bool = False
+    credentials: dict[
+        Annotated[str, StringConstraints(max_length=40)], Annotated[str, StringConstraints(max_length=500)]
+    ] = Field(description=CREDENTIALS_HELP, max_length=10)
+
+
+class CourierAccountUpdateIn(Input):
+    areas: list[AreaName] | None = Field(default=None, max_length=200)
+    active: bool | None = Field(default=None, description="false pauses it: nothing new is booked through it.")

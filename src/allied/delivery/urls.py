@@ -3,12 +3,14 @@ portal, the rider app, and the public tracking page; couriers' webhooks at the s
 
 from django.urls import URLPattern, path
 
-from allied.delivery.views import dispatch, failed, rider, tracking
+from allied.delivery.views import couriers, dispatch, failed, handbacks, rider, tracking
 from allied.delivery.views.courier_webhooks import courier_webhook
 
 ops: list[URLPattern] = [
     path("dispatch/", dispatch.dispatch_board, name="dispatch_board"),
     path("failed-deliveries/", failed.failed_delivery_list, name="ops_failed_deliveries"),
+    path("couriers/", couriers.courier_accounts, name="courier_accounts"),
+    path("hand-backs/", handbacks.hand_back_list, name="hand_backs"),
     # The rider app: an installable web app whose service worker controls /ops/rider/
     path("rider/", rider.run_sheet, name="rider_run_sheet"),
     path("rider/stops/<uuid:stop_id>/", rider.stop_page, name="rider_stop"),

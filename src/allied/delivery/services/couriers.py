@@ -10,17 +10,21 @@ reason, never an error: a courier retries a failed webhook for ever.
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from django.db import transaction
+from django.db.models import F, QuerySet
 
 from allied.accounts.policy import DELIVERY_MANAGE, Actor, require
+from allied.core.audit import audit_record
 from allied.core.carriers import carrier_name, carriers_all
-from allied.core.errors import Conflict
+from allied.core.errors import Conflict, PermissionDenied
 from allied.core.tracking import TrackingStatus
 from allied.couriers.base import Booking, CourierError, CourierEvent, CourierParcel
-from allied.couriers.models import CourierAccount, CourierWebhook, CourierWebhookStatus
+from allied.couriers.models import CourierAccount, CourierConsignment, CourierWebhook, CourierWebhookStatus
 from allied.couriers.services import (
     courier_account_for,
+    courier_account_succeeded,
     courier_adapter,
     courier_consignment_of,
     courier_consignment_record,
@@ -28,7 +32,8 @@ from allied.couriers.services import (
     courier_webhook_receive,
     event_from_json,
 )
-from allied.delivery.models import DeliveryTask, Hub, TaskKind, TrackingEvent
+from allied.delivery.models import OPEN_STATUSES, DeliveryTask, Hub, Proof, TaskKind, TrackingEvent
+from allied.delivery.services.failed import access_task, may_handle_failed
 from allied.delivery.services.tasks import hub_for, service_day
 from allied.delivery.services.tracking import NEXT, TrackingRefused, tracking_event_record
 from allied.orders.models import Order
@@ -106,9 +111,15 @@ def _retried(error: CourierError) -> bool:
     return error.remote_status is None or error.remote_status >= 500 or error.remote_status in RETRIED_REMOTE_STATUS
 
 
-def _note(task_id: int, text: str) -> None:
+def _note(task_id: int, text: str, *, refusal: str = "") -> None:
     with transaction.atomic(durable=True):
-        DeliveryTask.objects.filter(pk=task_id).update(unplanned_reason=text[:200])
+        DeliveryTask.objects.filter(pk=task_id).update(unplanned_reason=text[:200], courier_refusal=refusal[:500])
+
+
+def _refusal_text(error: CourierError) -> str:
+    """The courier's words, field by field when it said which."""
+    fields = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.fields.items())
+    return f"{error.detail} ({fields})" if fields and fields not in error.detail else error.detail
 
 
 def courier_task_book(*, task_id: int, sleep: Callable[[float], None] | None = None) -> DeliveryTask:
@@ -131,14 +142,16 @@ def courier_task_book(*, task_id: int, sleep: Callable[[float], None] | None = N
     try:
         booking = adapter.book(parcel)
     except CourierError as error:
-        _note(task.pk, f"Not booked: {error.detail}")
         if _retried(error):
+            _note(task.pk, f"Not booked: {error.detail}")
             raise
+        _note(task.pk, f"Not booked: {error.detail}", refusal=_refusal_text(error))
         logger.warning("%s refused to book stop %s: %s", name, task.pk, error.detail)
-        return task
+        return DeliveryTask.objects.get(pk=task.pk)
     finally:
         adapter.close()
     with transaction.atomic(durable=True):
+        courier_account_succeeded(account_id=account.pk)
         return _booked(task.pk, account, booking, parcel.merchant_order_ref)
 
 
@@ -152,7 +165,8 @@ def _booked(task_id: int, account: CourierAccount, booking: Booking, reference: 
         return task
     task.consignment_id = booking.consignment_id
     task.unplanned_reason = ""
-    task.save(update_fields=["consignment_id", "unplanned_reason", "updated_at"])
+    task.courier_refusal = ""
+    task.save(update_fields=["consignment_id", "unplanned_reason", "courier_refusal", "updated_at"])
     tracking_event_record(
         task=task,
         status=S.PICKUP_SCHEDULED,
@@ -163,6 +177,49 @@ def _booked(task_id: int, account: CourierAccount, booking: Booking, reference: 
         # the courier's clock (`_apply`).
         source="allied",
     )
+    return task
+
+
+def courier_refusals(actor: Actor) -> QuerySet[DeliveryTask]:
+    """Open courier stops the courier refused to book, oldest first: each waits for its details to
+    be corrected and "Book again"."""
+    return (
+        DeliveryTask.objects.visible_to(actor)
+        .exclude(courier_refusal="")
+        .filter(consignment_id="", status__in=OPEN_STATUSES)
+        .select_related("hub", "organization")
+        .order_by("updated_at", "pk")
+    )
+
+
+@transaction.atomic(savepoint=False)
+def courier_task_book_again(*, task: DeliveryTask, actor: Actor) -> DeliveryTask:
+    """Ask for a refused booking again, after its address or phone was corrected: the refusal is
+    cleared under the stop's lock and one booking is queued, so a second click (or a second
+    operator) finds nothing refused and queues nothing: the stop is booked at most once."""
+    from allied.delivery.tasks import book_courier_task
+
+    if not may_handle_failed(actor):
+        raise PermissionDenied("Your role does not allow this (delivery.manage or delivery.request).")
+    task = access_task(actor, task.pk, for_update=True)
+    if not task.courier:
+        raise Conflict(f"{task.tracking_code} is not a courier's parcel.")
+    if task.consignment_id or not task.courier_refusal:
+        return task  # booked, or a booking is already on its way: nothing to ask again
+    if task.status not in OPEN_STATUSES:
+        raise Conflict(f"The stop is {S(task.status).label.lower()}: it is not booked any more.")
+    previous = task.courier_refusal
+    task.courier_refusal = ""
+    task.unplanned_reason = f"Booking again with {carrier_name(task.courier)}."
+    task.save(update_fields=["courier_refusal", "unplanned_reason", "updated_at"])
+    audit_record(
+        action="delivery.courier_book_again",
+        actor=actor,
+        organization=task.organization,
+        target=task,
+        changes={"refused": previous},
+    )
+    transaction.on_commit(partial(book_courier_task.enqueue, task.pk))
     return task
 
 
@@ -243,7 +300,8 @@ def _apply(code: str, event: CourierEvent) -> str:
             logger.info("%s status %r is not in its table; stop %s unchanged", code, event.raw_status, task.pk)
         return f"{said}: ignored, no status to change"
     if event.status == task.status and event.status != S.ATTEMPT_FAILED:
-        return f"{said}: ignored, already {event.status}"
+        cod = _cod_record(task, code, event) if event.status == S.DELIVERED else ""
+        return f"{said}: ignored, already {event.status}{cod}"
     recorded = TrackingEvent.objects.filter(task=task, source=code)  # the courier's reports, by its clock
     if recorded.filter(status=event.status, at=event.occurred_at).exists():
         return f"{said}: ignored, already recorded"
@@ -265,7 +323,56 @@ def _apply(code: str, event: CourierEvent) -> str:
             at=event.occurred_at,
             source=code,
         )
-    return f"{said}: {' then '.join(steps)}"
+    cod = _cod_record(task, code, event) if event.status == S.DELIVERED else ""
+    return f"{said}: {' then '.join(steps)}{cod}"
+
+
+def _cod_record(task: DeliveryTask, code: str, event: CourierEvent) -> str:
+    """The cash the courier says it collected at the door, kept as a rider's is (the stop's proof,
+    `cod_collected`), once: a repeated report changes nothing. An amount other than the stop's COD
+    is audited and shown to dispatch (`courier_cod_mismatches`)."""
+    if event.cod_collected is None:
+        return ""
+    proof = Proof.objects.filter(task=task).first()
+    if proof is not None:
+        if proof.cod_collected != event.cod_collected:
+            logger.warning(
+                "%s reports Rs %s collected for stop %s, already recorded as Rs %s: the first stands",
+                code,
+                event.cod_collected,
+                task.pk,
+                proof.cod_collected,
+            )
+        return "; cash already recorded"
+    Proof.objects.create(
+        organization_id=task.organization_id,
+        task=task,
+        cod_collected=event.cod_collected,
+        source=code,
+        at=event.occurred_at,
+    )
+    if event.cod_collected != task.cod_amount:
+        audit_record(
+            action="delivery.cod_mismatch",
+            actor=_courier_actor(code),
+            organization=task.organization,
+            target=task,
+            changes={"expected": str(task.cod_amount), "collected": str(event.cod_collected)},
+        )
+        return f"; Rs {event.cod_collected} collected, Rs {task.cod_amount} expected"
+    return f"; Rs {event.cod_collected} collected"
+
+
+def courier_cod_mismatches(hub: Hub) -> QuerySet[Proof]:
+    """Courier stops of the hub whose courier collected another amount than the stop's COD, newest
+    first: dispatch takes it up with the courier."""
+    return (
+        Proof.objects.filter(task__hub=hub)
+        .exclude(source="rider_app")
+        .exclude(cod_collected=F("task__cod_amount"))
+        .select_related("task")
+        .order_by("-at", "-pk")
+    )
 
 
 @transaction.atomic(savepoint=False)
@@ -303,21 +410,25 @@ def courier_task_poll(*, task_id: int, sleep: Callable[[float], None] | None = N
     task = DeliveryTask.objects.get(pk=task_id)
     if not task.consignment_id or task.status in FINISHED:
         return []
-    adapter = courier_adapter(_account_of(task), organization_id=task.organization_id, sleep=sleep)
+    account = _account_of(task)
+    adapter = courier_adapter(account, organization_id=task.organization_id, sleep=sleep)
     try:
         events = adapter.track(task.consignment_id)
     finally:
         adapter.close()
     with transaction.atomic(durable=True):
+        courier_account_succeeded(account_id=account.pk)
         return courier_events_apply(code=task.courier, events=events)
 
 
 def courier_tasks_to_poll() -> list[int]:
     """Booked courier stops the courier has not finished with."""
+    disconnected = CourierConsignment.objects.filter(account__disconnected_at__isnull=False)
     return list(
         DeliveryTask.objects.exclude(courier="")
         .exclude(consignment_id="")
         .exclude(status__in=FINISHED)
+        .exclude(consignment_id__in=disconnected.values("consignment_id"))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -155,7 +155,8 @@ def task_contact_update(*, task: DeliveryTask, data: ContactInput, actor: Actor)
         old.city,
         old.postcode,
     )
-    if moved and not errors and not hub_serves(task.hub, new):
+    # A courier's parcel goes wherever the courier goes: the hub's areas are its riders'.
+    if moved and not errors and not task.courier and not hub_serves(task.hub, new):
         errors.append(FieldError("city", f"Outside the areas hub {task.hub.code} serves."))
     if errors:
         raise ValidationFailed("Nothing was changed: fix these fields.", errors=errors)
@@ -170,7 +171,8 @@ def task_contact_update(*, task: DeliveryTask, data: ContactInput, actor: Actor)
         changed.append("address")
         for column, value in new.columns().items():
             setattr(task, column, value)
-        task.unplanned_reason = NO_COORDINATES
+        if not task.courier:  # a courier finds the door by the address; a rider needs a pin
+            task.unplanned_reason = NO_COORDINATES
         _off_the_route(task)
     task.save()
     audit_record(

@@ -21,6 +21,7 @@ from allied.accounts.decorators import permission_required
 from allied.accounts.policy import Actor
 from allied.core.errors import FORM_ERRORS, DomainError, FieldError, NotFound, ValidationFailed
 from allied.delivery.models import DeliveryTask, HandBack, Hub, PlanRun, PlanRunStatus, Route, RouteStatus
+from allied.delivery.services.couriers import courier_cod_mismatches, courier_refusals
 from allied.delivery.services.failed import access_task, task_place_pin
 from allied.delivery.services.planning import (
     MAX_PLAN_SECONDS,
@@ -83,7 +84,7 @@ def _stop_label(task: DeliveryTask) -> str:
     return f"{task.tracking_code} · {task.contact_name} · {task.address_area or task.address_city}"
 
 
-def _board(hub: Hub, day: date) -> dict[str, Any]:
+def _board(actor: Actor, hub: Hub, day: date) -> dict[str, Any]:
     """What the board shows of a hub's day, and the same as map data for the script."""
     routes = Route.objects.filter(hub=hub, date=day).select_related("rider__user").order_by("rider__user__full_name")
     cards = [
@@ -117,10 +118,22 @@ def _board(hub: Hub, day: date) -> dict[str, Any]:
             if _point(task) is not None
         ],
     }
-    hand_backs = (
-        HandBack.objects.filter(route__in=routes).select_related("route__rider__user").order_by("-flagged", "at")
+    hand_backs = sorted(
+        HandBack.objects.filter(route__in=routes).select_related("route__rider__user", "settlement"),
+        key=lambda record: (not _needs_attention(record), record.at),
     )
-    return {"cards": cards, "unassigned": unassigned, "map_data": map_data, "hand_backs": list(hand_backs)}
+    return {
+        "cards": cards,
+        "unassigned": unassigned,
+        "map_data": map_data,
+        "hand_backs": hand_backs,
+        "refused": list(courier_refusals(actor).filter(hub=hub)[:50]),
+        "cod_mismatches": list(courier_cod_mismatches(hub)[:50]),
+    }
+
+
+def _needs_attention(record: HandBack) -> bool:
+    return record.flagged and not hasattr(record, "settlement")
 
 
 def _run_context(run: PlanRun | None) -> dict[str, Any]:
@@ -148,7 +161,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
             response["HX-Refresh"] = "true"
         return response
     if hub is not None:
-        context |= _board(hub, day)
+        context |= _board(actor, hub, day)
         context |= {
             "has_routes": bool(context["cards"]),
             "seconds": DEFAULT_PLAN_SECONDS,

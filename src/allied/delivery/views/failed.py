@@ -18,9 +18,11 @@ from django.utils import timezone
 from allied.accounts import policy
 from allied.accounts.decorators import permission_required
 from allied.accounts.policy import Actor
+from allied.core.carriers import carrier_name
 from allied.core.errors import FORM_ERRORS, NotFound
 from allied.core.forms import form_add_domain_error
 from allied.delivery.models import DeliveryTask
+from allied.delivery.services.couriers import courier_refusals, courier_task_book_again
 from allied.delivery.services.failed import (
     ContactInput,
     access_task,
@@ -55,11 +57,21 @@ class ReturnForm(forms.Form):
     reason = forms.CharField(label="Note (optional)", max_length=200, required=False)
 
 
-FORMS: dict[str, type[forms.Form]] = {"reattempt": ReattemptForm, "contact": ContactForm, "return": ReturnForm}
+class BookAgainForm(forms.Form):
+    """No input: the stop is booked with its courier as it now stands."""
+
+
+FORMS: dict[str, type[forms.Form]] = {
+    "reattempt": ReattemptForm,
+    "contact": ContactForm,
+    "return": ReturnForm,
+    "book": BookAgainForm,
+}
 DONE = {
     "reattempt": "{code} will be tried again on {day:%a %d %b}.",
     "contact": "{code}: the contact details are corrected.",
     "return": "{code} goes back to its sender.",
+    "book": "{code} is being booked again with {courier}: the stop shows the outcome.",
 }
 
 
@@ -101,9 +113,11 @@ def _apply(action: str, form: forms.Form, task: DeliveryTask, actor: Actor) -> s
             task = task_reattempt(task=task, day=data["date"], actor=actor)
         elif action == "contact":
             task = task_contact_update(task=task, data=ContactInput(**data), actor=actor)
+        elif action == "book":
+            task = courier_task_book_again(task=task, actor=actor)
         else:
             task = task_return_to_origin(task=task, actor=actor, reason=data["reason"])
-    return DONE[action].format(code=task.tracking_code, day=task.date)
+    return DONE[action].format(code=task.tracking_code, day=task.date, courier=carrier_name(task.courier))
 
 
 @permission_required(policy.DELIVERY_VIEW)
@@ -130,16 +144,21 @@ def failed_delivery_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _apply(action, form, task, actor))
                 return redirect(request.path)
             except FORM_ERRORS as error:
+                if action == "book":  # no input to correct: the reason is the message
+                    messages.error(request, error.detail)
+                    return redirect(request.path)
                 form_add_domain_error(form, error)
         bound[task.pk] = {action: form}
     tasks = list(failed_deliveries(actor)[:SHOWN])
+    refused = list(courier_refusals(actor)[:SHOWN])
     for task_id, forms_of in bound.items():  # a stop no longer in the queue: say why it was not done
-        if all(task.pk != task_id for task in tasks):
+        if all(task.pk != task_id for task in [*tasks, *refused]):
             for form in forms_of.values():
                 for problem in form.non_field_errors():
                     messages.error(request, str(problem))
     context = {
         "rows": [_row(task, bound.get(task.pk, {})) for task in tasks],
+        "refused": [_row(task, bound.get(task.pk, {})) for task in refused],
         "can_act": can_act,
         "area": "ops" if actor.is_operator else "portal",
         "shown": SHOWN,

@@ -57,6 +57,7 @@ OFFLINE_ASSETS = (
     "delivery/rider/icon-192.png",
 )
 MAX_ACTION_BYTES = 8 * 1024 * 1024  # a photo taken offline travels in the JSON, base64
+EARLIER_HAND_BACKS = 10  # shown under the day's hand-back, newest first
 
 
 def _rider_area(request: HttpRequest) -> Actor:
@@ -340,10 +341,20 @@ def hand_back(request: HttpRequest) -> HttpResponse:
             return redirect("rider_hand_back")
     elif request.method == "POST":
         messages.error(request, "You have no route today.")
-    record = HandBack.objects.filter(route=route).first() if route else None
+    record = HandBack.objects.filter(route=route).select_related("settlement").first() if route else None
+    # The rider's own flagged hand-backs of the last weeks, and how each was settled.
+    earlier = (
+        HandBack.objects.filter(route__rider__user=actor.user, flagged=True)
+        .exclude(route=route)
+        .select_related("route", "settlement")
+        .order_by("-at")[:EARLIER_HAND_BACKS]
+        if actor.user is not None
+        else []
+    )
     context = {
         "route": route,
         "record": record,
+        "earlier": list(earlier),
         "expected": hand_back_expected(route) if route and record is None else None,
         "errors": errors,
         "client_action_id": uuid4(),
