@@ -97,8 +97,8 @@ def export_account(subject: DataSubject) -> dict[str, Any]:
 def erase_account(subject: DataSubject) -> int:
     """Anonymise the account in place: rows other people rely on keep their shape, not the person."""
     erased = Invitation.objects.filter(email__iexact=subject.email, accepted_at__isnull=True).delete()[0]
-    user = User.objects.filter(pk=subject.user_id).first() if subject.user_id else None
-    if user is None:
+    user = User.objects.filter(pk=subject.user_id, erased_at__isnull=True).first() if subject.user_id else None
+    if user is None:  # no account, or erased already
         return erased
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()

@@ -380,9 +380,7 @@ def subject_erase(*, subject: DataSubject, actor: AuditActor) -> dict[str, int]:
 def subject_opt_out(*, subject: DataSubject, actor: AuditActor) -> dict[str, int]:
     """Stop every message Allied sends the person (delivery texts, notification e-mails); audited."""
     stopped = {
-        name: handlers.opt_out(subject)
-        for name, handlers in _handlers_for(subject)
-        if handlers.opt_out is not None
+        name: handlers.opt_out(subject) for name, handlers in _handlers_for(subject) if handlers.opt_out is not None
     }
     audit_record(action="privacy.opted_out", actor=actor, changes={"subject_user_id": subject.user_id, "rows": stopped})
     return stopped
@@ -408,9 +406,9 @@ def _erase_audit(subject: DataSubject) -> int:
 
     if subject.user_id is None:
         return 0
-    return AuditEntry.objects.filter(actor_id=subject.user_id).update(
-        actor_label=f"erased user #{subject.user_id}", ip_prefix=""
-    )
+    pseudonym = f"erased user #{subject.user_id}"
+    entries = AuditEntry.objects.filter(actor_id=subject.user_id)
+    return entries.exclude(actor_label=pseudonym, ip_prefix="").update(actor_label=pseudonym, ip_prefix="")
 
 
 def register_core_models() -> None:

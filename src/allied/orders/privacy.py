@@ -98,20 +98,26 @@ def export_orders(subject: DataSubject) -> dict[str, Any]:
     }
 
 
+# Timeline payloads keep people's words where a reason or a delivery note was typed.
+FREE_TEXT_KEYS = ("reason", "note")
+
+
 @transaction.atomic(savepoint=False)
 def erase_orders(subject: DataSubject) -> int:
-    """Closed orders lose the recipient; open ones keep what the parcel needs until they close."""
-    return (
-        _orders_of(subject)
-        .exclude(status__in=OPEN_STATUSES)
-        .update(
-            recipient_name="erased",
-            recipient_phone="",
-            recipient_email="",
-            **Address.erasure(),
-            notes="",
-            tags=[],
-        )
+    """Closed orders lose the recipient and the words typed about them; open ones keep what the
+    parcel needs until they close."""
+    closed = list(_orders_of(subject).exclude(status__in=OPEN_STATUSES).values_list("pk", flat=True))
+    for event in OrderEvent.objects.filter(order_id__in=closed).only("pk", "payload"):
+        if any(event.payload.get(key) for key in FREE_TEXT_KEYS):
+            event.payload = event.payload | {key: "" for key in FREE_TEXT_KEYS if key in event.payload}
+            event.save(update_fields=["payload"])
+    return Order.objects.filter(pk__in=closed).update(
+        recipient_name="erased",
+        recipient_phone="",
+        recipient_email="",
+        **Address.erasure(),
+        notes="",
+        tags=[],
     )
 
 
