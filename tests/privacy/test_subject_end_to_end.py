@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from allied.accounts.policy import Actor
 from allied.accounts.roles import Role
 from allied.core.address import Address
-from allied.core.privacy import DataSubject, declarations, subject_erase
+from allied.core.privacy import DataSubject, declarations, sharing_record, subject_erase
 from allied.delivery.models import DeliveryTask, Proof, TrackingEvent
 from allied.inventory.models import StockMove
 from allied.inventory.selectors import inventory_verify
@@ -71,6 +71,14 @@ def person(partner_a, floor, stock_in, operator_org, member):
     order_pack(order=delivered, scanned_codes=["TEE", "TEE"], weight_grams=400, dimensions_mm="", actor=SYSTEM)
     order_hand_over(order=delivered, carrier="tcs", actor=SYSTEM)
     order_record_delivery(order=delivered, delivered=True, note=f"Given to {NAME}", actor=SYSTEM)
+    sharing_record(
+        organization_id=partner_a.pk,
+        recipient="portal.packzy.example",
+        recipient_category="delivery_partners",
+        data_categories=["user.name", "user.contact.address"],
+        purpose="last_mile_delivery",
+        reference=delivered.number,
+    )
     cancelled = order_create(organization=partner_a, data=order_input(("TEE", 1), **_recipient()), actor=SYSTEM).order
     order_cancel(order=cancelled, reason=f"{NAME} changed her mind", actor=SYSTEM)
     day = rider_day(
@@ -136,6 +144,8 @@ def test_a_person_gets_every_item_then_is_erased_everywhere_and_the_books_still_
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/privacy/requests/{access.public_id}/archive").content))
     data = json.loads(archive.read("data.json"))
     assert {o["number"] for o in data["orders"]["orders"]} == {o.number for o in person["orders"]}
+    [shared] = data["orders"]["shared_with_service_providers"]
+    assert (shared["recipient"], shared["reference"]) == ("portal.packzy.example", person["orders"][0].number)
     [stop] = data["delivery"]["delivery_stops"]
     assert stop["tracking_code"] == person["stop"].tracking_code
     assert stop["proof"]["recipient_name"] == NAME

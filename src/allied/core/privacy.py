@@ -466,6 +466,27 @@ def register_core_models() -> None:
     register_subject_handlers("audit", export=_export_audit, erase=_erase_audit)
 
 
+def shared_about(references: Iterable[str]) -> list[dict[str, Any]]:
+    """The sharing register's rows about these orders or parcels (a row's reference is an order's
+    number, or a tracking code and what was sent): what a person's export shows of who got their data."""
+    from allied.core.models import PersonalDataShared
+
+    match = Q(pk__in=[])
+    for reference in references:
+        match |= Q(reference=reference) | Q(reference__startswith=f"{reference} ")
+    return [
+        {
+            "at": row.at.isoformat(),
+            "recipient": row.recipient,
+            "recipient_category": row.recipient_category,
+            "data_categories": row.data_categories,
+            "purpose": row.purpose,
+            "reference": row.reference,
+        }
+        for row in PersonalDataShared.objects.filter(match).order_by("at")
+    ]
+
+
 class SharingRefused(Exception):
     """Personal data was about to go to a recipient outside the permitted service-provider categories."""
 

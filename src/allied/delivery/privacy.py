@@ -17,6 +17,7 @@ from allied.core.privacy import (
     kept_for,
     kept_while,
     register_subject_handlers,
+    shared_about,
     staff_label,
 )
 from allied.delivery.models import (
@@ -154,8 +155,9 @@ def _stops_of(subject: DataSubject) -> Any:
 
 
 def export_stops(subject: DataSubject) -> dict[str, Any]:
-    stops = _stops_of(subject).select_related("hub").prefetch_related("events", "messages").order_by("created_at")
+    stops = list(_stops_of(subject).select_related("hub").prefetch_related("events", "messages").order_by("created_at"))
     return {
+        "shared_with_service_providers": shared_about(stop.tracking_code for stop in stops),
         "delivery_stops": [
             {
                 "tracking_code": stop.tracking_code,

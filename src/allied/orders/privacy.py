@@ -14,6 +14,7 @@ from allied.core.privacy import (
     declare_personal_data,
     kept_while,
     register_subject_handlers,
+    shared_about,
     staff_label,
 )
 from allied.orders.models import Order, OrderEvent, OrderLine
@@ -82,7 +83,9 @@ def _orders_of(subject: DataSubject) -> Any:
 
 
 def export_orders(subject: DataSubject) -> dict[str, Any]:
+    orders = list(_orders_of(subject).order_by("created_at"))
     return {
+        "shared_with_service_providers": shared_about(o.number for o in orders),
         "orders": [
             {
                 "number": o.number,
@@ -93,8 +96,8 @@ def export_orders(subject: DataSubject) -> dict[str, Any]:
                 "email": o.recipient_email,
                 "address": o.address.one_line,
             }
-            for o in _orders_of(subject).order_by("created_at")
-        ]
+            for o in orders
+        ],
     }
 
 
