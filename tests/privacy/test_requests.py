@@ -14,18 +14,23 @@ from django.test import Client
 from django.utils import timezone
 
 from allied.accounts.models import User
+from allied.accounts.policy import Actor
 from allied.accounts.roles import Role
 from allied.core.models import AuditEntry
+from allied.core.privacy import sharing_record
 from allied.delivery.models import RecipientOptOut
-from allied.privacy.models import DataSubjectRequest
+from allied.privacy.models import ConsentRecord, DataSubjectRequest
+from allied.privacy.selectors import notice_current
 from allied.privacy.services.requests import (
     MAX_CODE_ATTEMPTS,
     privacy_request_from_store,
     privacy_requests_remind,
 )
+from allied.privacy.services.retention import retention_run
 
 pytestmark = pytest.mark.django_db
 NEW = "/privacy/requests/new"
+SYSTEM = Actor.system("retention test")
 Status = DataSubjectRequest.Status
 
 
@@ -238,3 +243,32 @@ def test_too_many_requests_for_one_address_are_refused(client, django_capture_on
     assert refused.status_code == 400
     assert "Too many requests" in refused.content.decode()
     assert DataSubjectRequest.objects.count() == 5
+
+
+def test_the_dashboard_shows_deadlines_retention_sharing_and_consent(
+    client_for, member, operator_org, partner_a
+) -> None:
+    overdue = DataSubjectRequest.objects.create(
+        kind="correction",
+        source="website",
+        email="late@example.com",
+        status=Status.OPEN,
+        due_at=timezone.now() - timedelta(days=1),
+    )
+    retention_run(actor=SYSTEM)
+    sharing_record(
+        organization_id=partner_a.pk,
+        recipient="api.courier.example",
+        recipient_category="delivery_partners",
+        data_categories=["user.name"],
+        purpose="last_mile_delivery",
+    )
+    ConsentRecord.objects.create(notice_version=notice_current(), source="gpc")
+
+    page = client_for(member(operator_org, Role.PRIVACY_OFFICER)).get("/ops/privacy/").content.decode()
+
+    assert f"/ops/privacy/requests/{overdue.public_id}/" in page
+    assert "overdue</span>" in page
+    assert "by retention test" in page
+    assert "Delivery partners: 1" in page
+    assert "Refused all: 1" in page

@@ -8,7 +8,7 @@ import pytest
 
 from allied.core.models import PersonalDataShared
 from allied.core.outbound import OutboundHttp
-from allied.core.privacy import SERVICE_PROVIDERS, PersonalField, SharingRefused, data_map, kept_for
+from allied.core.privacy import PURPOSES, SERVICE_PROVIDERS, PersonalField, SharingRefused, data_map, kept_for
 from tests.fakes.serving import json_api_served
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +71,8 @@ def test_no_app_can_declare_a_field_shared_with_anyone_else() -> None:
             legal_basis="consent",
             shared_with=frozenset({"advertisers"}),
         )
+
+
+def test_no_purpose_allied_may_declare_is_profiling_advertising_or_sale() -> None:
+    assert not {"profiling", "advertising", "marketing", "sale", "data_sale"} & PURPOSES
+    assert {entry.purpose for entry in data_map()} <= PURPOSES

@@ -18,6 +18,7 @@ from allied.core.errors import DomainError
 from allied.core.models import PersonalDataShared
 from allied.privacy.forms import RequestCloseForm
 from allied.privacy.models import DataSubjectRequest, RetentionRun
+from allied.privacy.selectors import consent_statistics
 from allied.privacy.services.requests import (
     privacy_request_close,
     privacy_request_erase,
@@ -45,10 +46,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "-completed_at"
         )[:10],
         "runs": RetentionRun.objects.order_by("-started_at")[:5],
-        "shared": PersonalDataShared.objects.filter(at__gte=month_ago)
-        .values("recipient_category")
-        .annotate(transmissions=Count("id"))
-        .order_by("-transmissions"),
+        "consent": consent_statistics(since=month_ago),
+        "shared": [
+            (row["recipient_category"].replace("_", " ").capitalize(), row["transmissions"])
+            for row in PersonalDataShared.objects.filter(at__gte=month_ago)
+            .values("recipient_category")
+            .annotate(transmissions=Count("id"))
+            .order_by("-transmissions")
+        ],
     }
     return render(request, "privacy/officer/dashboard.html", context)
 
