@@ -8,13 +8,14 @@ import base64
 import hashlib
 import random
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,6 +30,9 @@ from allied.inventory.models import Bin, BinKind, InboundShipment, Warehouse
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.models import Order
 from allied.orders.services.intake import LineInput, OrderInput, order_create
+from allied.privacy.models import DataSubjectRequest
+from allied.website.models import Lead
+from allied.website.services import lead_submit
 
 DEMO_PASSWORD = "allied-demo-2026"
 DEMO_SEED = 2026
@@ -312,7 +316,39 @@ def demo_load() -> DemoSummary:
     for partner in Organization.objects.filter(kind=OrganizationKind.PARTNER).order_by("slug"):
         _stock_and_orders(partner, warehouse, dock, shelves, rng)
     _last_mile_day(hub)
+    _leads_and_requests()
     return summary
+
+
+def _leads_and_requests() -> None:
+    """Two inquiries in the leads pipeline and one data-subject request for the privacy officer."""
+    if Lead.objects.exists():
+        return
+    lead_submit(
+        kind="inquiry",
+        name="Rabia Sheikh",
+        email="rabia@lawnhouse.example",
+        phone="+92 321 5550101",
+        company="Lawn House",
+        relationship="Founder",
+        service="fulfilment",
+        message="We sell lawn suits on Shopify, about 40 orders a day. Can you store our stock and deliver in Karachi?",
+    )
+    lead_submit(
+        kind="feedback",
+        name="Imran Qureshi",
+        email="imran.q@example.com",
+        message="The rider called before coming and the parcel arrived on time. Thank you!",
+    )
+    DataSubjectRequest.objects.create(
+        kind=DataSubjectRequest.Kind.CORRECTION,
+        source=DataSubjectRequest.Source.WEBSITE,
+        email="hina.baig@example.com",
+        details="My address on the last parcel was House 12, but it is House 21, Street 4, PECHS.",
+        status=DataSubjectRequest.Status.OPEN,
+        verified_at=timezone.now(),
+        due_at=timezone.now() + timedelta(days=settings.ALLIED_PRIVACY_REQUEST_DAYS),
+    )
 
 
 def _last_mile_day(hub: Hub) -> None:
