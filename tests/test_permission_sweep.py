@@ -72,6 +72,7 @@ from allied.accounts.policy import (
     ORGANIZATIONS_MANAGE,
     ORGANIZATIONS_VIEW_ALL,
     PORTAL_ACCESS,
+    PRIVACY_MANAGE,
     TEAM_MANAGE,
     TEAM_VIEW,
     WAREHOUSE_MANAGE,
@@ -94,6 +95,7 @@ from allied.inventory.models import BinKind, CycleCount, InboundShipment, MoveRe
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.services.intake import order_create
 from allied.orders.services.lifecycle import order_hand_over, order_pack, order_pick, order_start_picking
+from allied.privacy.services.notice import notice_refresh
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
 from tests.conftest import current_totp_code, enable_totp
@@ -439,6 +441,7 @@ def _build_world() -> World:
     api_stop.route, api_stop.sequence = api_route, 1
     api_stop.save(update_fields=["route", "sequence"])
     plan_run = PlanRun.objects.create(hub=api_hub, date=api_stop.date, seconds=1, status="done")
+    notice = notice_refresh()
     world = World(
         ids={
             "product_id": product.pk,
@@ -468,6 +471,7 @@ def _build_world() -> World:
             "date": api_stop.date.isoformat(),
             "route_id": api_route.pk,
             "plan_id": str(plan_run.public_id),
+            "number": notice.number,  # the privacy notice's version
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -698,6 +702,18 @@ PAGES: dict[str, dict[str, Rule]] = {
     "mfa_view_recovery_codes": {"GET": WITH_AUTHENTICATOR},
     "mfa_generate_recovery_codes": _ALLAUTH_SIGNED_IN,
     "mfa_download_recovery_codes": {"GET": WITH_AUTHENTICATOR},
+    # The privacy notice and its history are public; what changed is for whoever is signed in
+    "privacy_notice": {"GET": PUBLIC, "POST": GET_ONLY},
+    "privacy_notice_versions": {"GET": PUBLIC, "POST": GET_ONLY},
+    "privacy_notice_version": {"GET": PUBLIC, "POST": GET_ONLY},
+    "privacy_notice_changes": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # The records of processing and the notice's text are AES's privacy officer's; the sharing
+    # register is the officer's (every row) and each partner's (its own rows)
+    "ops_privacy_data_map": {"GET": needs(PRIVACY_MANAGE), "POST": GET_ONLY},
+    "ops_privacy_notice": {"GET": needs(PRIVACY_MANAGE), "POST": needs(PRIVACY_MANAGE)},
+    "ops_privacy_notice_preview": {"GET": POST_ONLY, "POST": needs(PRIVACY_MANAGE)},
+    "ops_privacy_sharing": {"GET": aes(PRIVACY_MANAGE) | partner(PORTAL_ACCESS), "POST": GET_ONLY},
+    "portal_privacy_sharing": {"GET": aes(PRIVACY_MANAGE) | partner(PORTAL_ACCESS), "POST": GET_ONLY},
     # Dashboards
     "ops_home": {"GET": needs(CONSOLE_ACCESS)},
     "portal_home": {"GET": needs(PORTAL_ACCESS)},
@@ -905,6 +921,8 @@ OPERATIONS: dict[str, Rule] = {
     "routes_publish": aes(DELIVERY_MANAGE),
     "routes_lock": aes(DELIVERY_MANAGE),
     "routes_unlock": aes(DELIVERY_MANAGE),
+    # The records of processing, for AES's own tools (a `privacy:manage` key)
+    "privacy_data_map": aes(PRIVACY_MANAGE),
 }
 
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {

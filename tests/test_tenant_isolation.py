@@ -23,6 +23,7 @@ from allied.api import api
 from allied.catalog.models import Product
 from allied.core.address import Address
 from allied.core.models import EventDelivery, Subscription
+from allied.core.privacy import sharing_record
 from allied.core.tracking import TrackingStatus
 from allied.delivery.models import DeliveryTask, PlanRun, Rider, Route, TaskKind
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
@@ -48,8 +49,9 @@ pytestmark = pytest.mark.django_db
 # whose signature is the credential (tests/integrations, tests/delivery/test_courier_flow.py).
 # The public tracking page: the tracking code is the credential, and it shows no partner's data but
 # the stop's journey and the brand's name (tests/delivery/test_tracking_page.py).
+# The public privacy notice and its versions: the same for everyone (tests/privacy/).
 NOT_TENANT_SCOPED = (
-    "accounts/", "admin/", "api/v1/", "couriers/", "integrations/", "invitations/", "static/", "track/"
+    "accounts/", "admin/", "api/v1/", "couriers/", "integrations/", "invitations/", "privacy/", "static/", "track/"
 )  # fmt: skip
 # Ids of AES's own rows, no partner's: hubs, riders (and a day of their shifts), routes and plans.
 # A partner's key is refused outright (403) wherever only these name the object.
@@ -120,6 +122,7 @@ class Tenant:
             self.failed_stop.contact_name,
             self.stop.contact_name,
             self.stop.address_line1,
+            sharing_recipient(self.organization),
         ]
 
 
@@ -223,6 +226,14 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
     )
     DeliveryTask.objects.filter(pk=stop.pk).update(route=route, sequence=1)
     plan_run = PlanRun.objects.create(hub=stop.hub, date=stop.date, seconds=1)
+    sharing_record(
+        organization_id=organization.pk,
+        recipient=sharing_recipient(organization),
+        recipient_category="store_platforms",
+        data_categories=["user.name", "user.contact.address"],
+        purpose="order_fulfillment",
+        reference=order.number,
+    )
     return Tenant(
         organization,
         owner,
@@ -247,6 +258,11 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         route,
         plan_run,
     )
+
+
+def sharing_recipient(organization: Organization) -> str:
+    """Where the tenant's row of the sharing register says its data went."""
+    return f"secret-share-{organization.slug}.example"
 
 
 def delivery_stop(organization: Organization, tag: str) -> DeliveryTask:
@@ -409,3 +425,17 @@ def test_failed_delivery_actions_on_another_tenants_stop_answer_404(tenants: tup
 
     b.failed_stop.refresh_from_db()
     assert (b.failed_stop.status, b.failed_stop.address_line1) == (TrackingStatus.ATTEMPT_FAILED, "House b")
+
+
+def test_the_sharing_register_shows_a_partner_only_its_own_rows(tenants: tuple[Tenant, Tenant]) -> None:
+    """A partner's register holds its own rows whatever it asks for, under either prefix."""
+    a, b = tenants
+    client = Client()
+    client.force_login(a.viewer.user)
+
+    for area in ("portal", "ops"):
+        for query in ("", "?organization=partner-b", "?format=csv", "?format=csv&organization=partner-b"):
+            response = client.get(f"/{area}/privacy/sharing/{query}")
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            assert sharing_recipient(a.organization).encode() in body, f"{area} {query}"
+            assert sharing_recipient(b.organization).encode() not in body, f"{area} {query}"
