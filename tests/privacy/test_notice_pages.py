@@ -214,9 +214,9 @@ def test_the_changed_notice_bar_shows_until_the_person_has_read_it(client_for, m
     assert "The introduction and contact text were revised." in changes
     assert BAR not in changes
 
-    client.post("/privacy/changes/")
-
     current = notice_current()
+    client.post("/privacy/changes/", {"version": current.number})
+
     assert NoticeAcknowledgement.objects.filter(user=owner.user, version=current).exists()
     assert BAR not in client.get("/portal/").content.decode()
     assert "You have read the current notice" in client.get("/privacy/changes/").content.decode()
@@ -225,8 +225,7 @@ def test_the_changed_notice_bar_shows_until_the_person_has_read_it(client_for, m
 def test_what_changed_lists_only_the_versions_after_the_last_one_read(client_for, member, partner_a) -> None:
     owner = member(partner_a, Role.OWNER)
     client = client_for(owner)
-    notice_current()
-    client.post("/privacy/changes/")
+    client.post("/privacy/changes/", {"version": notice_current().number})
     newer = _publish(NEW_TEXT)
 
     changes = client.get("/privacy/changes/").content.decode()
@@ -262,3 +261,25 @@ def test_notice_changed_for_answers_in_one_query(member, partner_a, django_asser
 
     with django_assert_num_queries(1):
         assert notice_changed_for(owner.user.pk) is not None
+
+
+def test_acknowledging_needs_the_version_read(client_for, member, partner_a) -> None:
+    owner = member(partner_a, Role.OWNER)
+    client = client_for(owner)
+    notice_current()
+
+    for body in ({}, {"version": "nine"}, {"version": "999"}):
+        assert client.post("/privacy/changes/", body).status_code == 400
+
+    assert not NoticeAcknowledgement.objects.filter(user=owner.user).exists()
+
+
+def test_acknowledging_an_older_version_leaves_the_newer_one_to_read(client_for, member, partner_a) -> None:
+    owner = member(partner_a, Role.OWNER)
+    client = client_for(owner)
+    shown = notice_current()
+    _publish(NEW_TEXT)  # published while the person was reading
+
+    client.post("/privacy/changes/", {"version": shown.number})
+
+    assert BAR in client.get("/portal/").content.decode()

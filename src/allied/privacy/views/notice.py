@@ -7,14 +7,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from allied.accounts import policy
 from allied.accounts.decorators import permission_required
-from allied.core.errors import FORM_ERRORS
+from allied.core.errors import FORM_ERRORS, NotFound
 from allied.core.forms import form_add_domain_error
 from allied.privacy.models import NoticeVersion
 from allied.privacy.notice_text import change_lines, markdown_html, notice_sections
@@ -86,10 +86,14 @@ def notice_changes(request: HttpRequest) -> HttpResponse:
     """What changed since this person last acknowledged the notice; "I have read it" records it."""
     user_id = request.user.pk
     if request.method == "POST":
-        current = notice_current()
+        # The version the page showed, not the latest: one published meanwhile is still to be read.
+        try:
+            version = notice_version(int(request.POST.get("version", "")))
+        except (ValueError, NotFound):
+            return HttpResponseBadRequest("Say which version of the privacy notice you have read.")
         with transaction.atomic(durable=True):
-            notice_acknowledge(user_id=user_id, version=current)
-        messages.success(request, f"Thank you: you have read version {current.number} of the privacy notice.")
+            notice_acknowledge(user_id=user_id, version=version)
+        messages.success(request, f"Thank you: you have read version {version.number} of the privacy notice.")
         return redirect("privacy_notice_changes")
     unread = notice_versions_unacknowledged(user_id)
     return render(
