@@ -140,7 +140,7 @@ def retention_words(description: str) -> str:
     head, separator, dates = description.rpartition(" after ")
     if not separator:
         return description
-    return f"{head} after " + ", or else ".join(_date_words(name) for name in dates.split(", else "))
+    return f"{head} after " + ", or else after ".join(_date_words(name) for name in dates.split(", else "))
 
 
 def _unique(values: Iterable[str]) -> list[str]:

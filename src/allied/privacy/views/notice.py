@@ -1,7 +1,7 @@
 """The privacy notice: the public page at /privacy/ and its history, what changed for a signed-in
 person (and their acknowledgement), and the privacy officer's editor of the operators' text."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -84,7 +84,7 @@ def notice_version_page(request: HttpRequest, number: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def notice_changes(request: HttpRequest) -> HttpResponse:
     """What changed since this person last acknowledged the notice; "I have read it" records it."""
-    user_id = request.user.pk
+    user_id = cast(int, request.user.pk)  # signed in
     if request.method == "POST":
         # The version the page showed, not the latest: one published meanwhile is still to be read.
         try:
