@@ -100,6 +100,7 @@ from allied.inventory.services import inbound_create, inbound_receive, stock_put
 from allied.orders.services.intake import order_create
 from allied.orders.services.lifecycle import order_hand_over, order_pack, order_pick, order_start_picking
 from allied.privacy.models import DataSubjectRequest, RetentionRun
+from allied.privacy.services.notice import notice_refresh
 from allied.website.services import lead_submit, page_create
 from tests.accounts.factories import PASSWORD, MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 from tests.catalog.factories import ProductFactory
@@ -463,6 +464,7 @@ def _build_world() -> World:
         at=timezone.now(),
         recorded_by="sweep",
     )
+    notice = notice_refresh()
     world = World(
         ids={
             "product_id": product.pk,
@@ -499,6 +501,7 @@ def _build_world() -> World:
             "lead_id": lead.pk,
             "account_id": courier_account.pk,
             "hand_back_id": hand_back.pk,
+            "number": notice.number,  # the privacy notice's version
         },
         sku=product.sku,
         order_line_id=order.lines.get().pk,
@@ -790,6 +793,18 @@ PAGES: dict[str, dict[str, Rule]] = {
     "mfa_view_recovery_codes": {"GET": WITH_AUTHENTICATOR},
     "mfa_generate_recovery_codes": _ALLAUTH_SIGNED_IN,
     "mfa_download_recovery_codes": {"GET": WITH_AUTHENTICATOR},
+    # The privacy notice and its history are public; what changed is for whoever is signed in
+    "privacy_notice": {"GET": PUBLIC, "POST": GET_ONLY},
+    "privacy_notice_versions": {"GET": PUBLIC, "POST": GET_ONLY},
+    "privacy_notice_version": {"GET": PUBLIC, "POST": GET_ONLY},
+    "privacy_notice_changes": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # The records of processing and the notice's text are AES's privacy officer's; the sharing
+    # register is the officer's (every row) and each partner's (its own rows)
+    "ops_privacy_data_map": {"GET": needs(PRIVACY_MANAGE), "POST": GET_ONLY},
+    "ops_privacy_notice": {"GET": needs(PRIVACY_MANAGE), "POST": needs(PRIVACY_MANAGE)},
+    "ops_privacy_notice_preview": {"GET": POST_ONLY, "POST": needs(PRIVACY_MANAGE)},
+    "ops_privacy_sharing": {"GET": aes(PRIVACY_MANAGE) | partner(PORTAL_ACCESS), "POST": GET_ONLY},
+    "portal_privacy_sharing": {"GET": aes(PRIVACY_MANAGE) | partner(PORTAL_ACCESS), "POST": GET_ONLY},
     # Dashboards
     "ops_home": {"GET": needs(CONSOLE_ACCESS)},
     "portal_home": {"GET": needs(PORTAL_ACCESS)},
@@ -1017,6 +1032,8 @@ OPERATIONS: dict[str, Rule] = {
     "courier_accounts_create": aes(DELIVERY_MANAGE),
     "courier_accounts_update": aes(DELIVERY_MANAGE),
     "courier_accounts_delete": aes(DELIVERY_MANAGE),
+    # The records of processing, for AES's own tools (a `privacy:manage` key)
+    "privacy_data_map": aes(PRIVACY_MANAGE),
 }
 
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {

@@ -23,6 +23,7 @@ from allied.api import api
 from allied.catalog.models import Product
 from allied.core.address import Address
 from allied.core.models import EventDelivery, Subscription
+from allied.core.privacy import sharing_record
 from allied.core.tracking import TrackingStatus
 from allied.delivery.models import DeliveryTask, PlanRun, Rider, Route, TaskKind
 from allied.delivery.services.tasks import TaskInput, delivery_tasks_create
@@ -51,10 +52,11 @@ pytestmark = pytest.mark.django_db
 # The public tracking page: the tracking code is the credential, and it shows no partner's data but
 # the stop's journey and the brand's name (tests/delivery/test_tracking_page.py).
 # The public website's pages are AES's own content, the same for everyone (tests/website/).
+# The public privacy notice and its versions are the same for everyone, and a person's privacy
+# requests are bound to the browser that verified them, not to a tenant (tests/privacy/).
 NOT_TENANT_SCOPED = (
     "accounts/", "admin/", "api/v1/", "couriers/", "integrations/", "invitations/", "static/", "track/",
-    "privacy/",  # a person's requests, not a tenant's: bound to the browser that verified them
-    "<slug:page_slug>/",
+    "privacy/", "<slug:page_slug>/",
 )  # fmt: skip
 # Ids of AES's own rows, no partner's: hubs, riders (and a day of their shifts), routes and plans.
 # A partner's key is refused outright (403) wherever only these name the object.
@@ -134,6 +136,7 @@ class Tenant:
             self.failed_stop.contact_name,
             self.stop.contact_name,
             self.stop.address_line1,
+            sharing_recipient(self.organization),
         ]
 
 
@@ -237,6 +240,14 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
     )
     DeliveryTask.objects.filter(pk=stop.pk).update(route=route, sequence=1)
     plan_run = PlanRun.objects.create(hub=stop.hub, date=stop.date, seconds=1)
+    sharing_record(
+        organization_id=organization.pk,
+        recipient=sharing_recipient(organization),
+        recipient_category="store_platforms",
+        data_categories=["user.name", "user.contact.address"],
+        purpose="order_fulfillment",
+        reference=order.number,
+    )
     return Tenant(
         organization,
         owner,
@@ -263,6 +274,11 @@ def make_tenant(organization: Organization, member: object, tag: str) -> Tenant:
         page_create(slug=f"page-{tag}", title=f"Page {tag}", body="x", actor=system),
         lead_submit(kind="inquiry", name=f"Visitor {tag}", email=f"visitor-{tag}@example.com", message="Hello"),
     )
+
+
+def sharing_recipient(organization: Organization) -> str:
+    """Where the tenant's row of the sharing register says its data went."""
+    return f"secret-share-{organization.slug}.example"
 
 
 def delivery_stop(organization: Organization, tag: str) -> DeliveryTask:
@@ -426,3 +442,17 @@ def test_failed_delivery_actions_on_another_tenants_stop_answer_404(tenants: tup
 
     b.failed_stop.refresh_from_db()
     assert (b.failed_stop.status, b.failed_stop.address_line1) == (TrackingStatus.ATTEMPT_FAILED, "House b")
+
+
+def test_the_sharing_register_shows_a_partner_only_its_own_rows(tenants: tuple[Tenant, Tenant]) -> None:
+    """A partner's register holds its own rows whatever it asks for, under either prefix."""
+    a, b = tenants
+    client = Client()
+    client.force_login(a.viewer.user)
+
+    for area in ("portal", "ops"):
+        for query in ("", "?organization=partner-b", "?format=csv", "?format=csv&organization=partner-b"):
+            response = client.get(f"/{area}/privacy/sharing/{query}")
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            assert sharing_recipient(a.organization).encode() in body, f"{area} {query}"
+            assert sharing_recipient(b.organization).encode() not in body, f"{area} {query}"

@@ -12,6 +12,7 @@ from allied.integrations.api import router as integrations_router
 from allied.integrations.api_subscriptions import router as webhooks_router
 from allied.inventory.api import router as inventory_router
 from allied.orders.api import router as orders_router
+from allied.privacy.api import router as privacy_router
 
 api = ProblemNinjaAPI(
     title="Allied API",
@@ -20,7 +21,8 @@ api = ProblemNinjaAPI(
         "The REST API of Allied, AES's operations platform, for partners' own applications.\n\n"
         "Authenticate with an API key from the partner portal: `Authorization: Bearer allied_…`. "
         "Each key has scopes (`orders:read`, `orders:write`, `inventory:read`, `inventory:write`, "
-        "`tracking:read`, `webhooks:manage`, `integrations:manage`). Every error is an RFC 9457 problem "
+        "`tracking:read`, `webhooks:manage`, `integrations:manage`; AES's own keys: `dispatch:manage`, "
+        "`privacy:manage`). Every error is an RFC 9457 problem "
         "(`application/problem+json`) with a stable `code` and, for invalid input, an `errors` list naming each field. "
         "Lists use cursor pagination: pass `next_cursor` back as `cursor`."
     ),
@@ -39,3 +41,4 @@ api.add_router("", returns_router)
 api.add_router("", integrations_router)
 api.add_router("", webhooks_router)
 api.add_router("", delivery_router)
+api.add_router("", privacy_router)

@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "allied.accounts.context_processors.membership",
+                "allied.privacy.context_processors.notice_changed",
             ],
         },
     }

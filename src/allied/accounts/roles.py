@@ -42,7 +42,8 @@ class ApiScope(models.TextChoices):
     DELIVERY_READ = "delivery:read", "Read delivery stops and their tracking"
     DELIVERY_WRITE = "delivery:write", "Ask for pickups and drop-offs"
     DISPATCH_MANAGE = "dispatch:manage", "AES dispatch: hubs, riders, shifts, stops and route plans"
+    PRIVACY_MANAGE = "privacy:manage", "AES privacy: the records of processing"
 
 
 # Scopes only a key of AES itself may hold, and the only ones it may hold (decision 0008).
-OPERATOR_SCOPES = frozenset({ApiScope.DISPATCH_MANAGE})
+OPERATOR_SCOPES = frozenset({ApiScope.DISPATCH_MANAGE, ApiScope.PRIVACY_MANAGE})
