@@ -380,9 +380,7 @@ def subject_erase(*, subject: DataSubject, actor: AuditActor) -> dict[str, int]:
 def subject_opt_out(*, subject: DataSubject, actor: AuditActor) -> dict[str, int]:
     """Stop every message Allied sends the person (delivery texts, notification e-mails); audited."""
     stopped = {
-        name: handlers.opt_out(subject)
-        for name, handlers in _handlers_for(subject)
-        if handlers.opt_out is not None
+        name: handlers.opt_out(subject) for name, handlers in _handlers_for(subject) if handlers.opt_out is not None
     }
     audit_record(action="privacy.opted_out", actor=actor, changes={"subject_user_id": subject.user_id, "rows": stopped})
     return stopped
