@@ -12,6 +12,7 @@ from allied.core.models import AuditEntry
 from allied.core.privacy import DataSubject, subject_erase, subject_export
 from allied.integrations.models import REDACTED_BODY, Connection, ConnectionKind, InboxMessage, InboxStatus
 from allied.integrations.services.connections import connection_create
+from allied.integrations.services.inbox import inbox_message_replay
 from allied.orders.models import Order, OrderStatus
 from allied.orders.services.intake import order_receive
 from allied.orders.services.lifecycle import order_cancel
@@ -274,3 +275,18 @@ def test_kept_bodies_are_exported_without_their_content_and_erased_once_settled(
     assert json.loads(bodies["3002"])["id"] == 3002, "a pending delivery still has to be applied"
     assert "sara@example.com" in bodies["3003"]
     assert json.loads(bodies["4001"])["email"] == "jon@example.com", "another partner's inbox is not reached"
+
+
+def test_a_delivery_erased_while_on_hold_is_refused_when_replayed(shop, partner_a, owner) -> None:
+    deliver(shop, "orders/create", customer_order(5001))  # no stock, no products: put on hold
+    run_tasks()
+    held = InboxMessage.objects.get()
+    assert held.status == InboxStatus.REJECTED
+
+    subject_erase(subject=DataSubject(email="jon@example.com", organization_id=partner_a.pk), actor=SYSTEM)
+    inbox_message_replay(message=held, actor=owner)
+    run_tasks()
+
+    held.refresh_from_db()
+    assert (held.status, held.reason) == (InboxStatus.REJECTED, "The body was erased at a privacy request.")
+    assert not Order.objects.exists()
