@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
@@ -49,7 +50,25 @@ class FulfillmentRequest:
     message: str = ""
 
 
-Action = TakeIn | Cancel | Ignore | FulfillmentRequest | Uninstalled
+class PrivacyKind(StrEnum):
+    ACCESS = "access"  # a customer asks what the partner's records hold about them
+    DELETION = "deletion"  # a customer asks to be erased
+    SHOP = "shop"  # the shop left: all its customers' data goes
+
+
+@dataclass(frozen=True)
+class PrivacyRequest:
+    """The store passes on a privacy request it has checked. The phone is as the store wrote it:
+    the inbox reads it with the partner's country, since a connector does not know the partner."""
+
+    kind: PrivacyKind
+    store_reference: str  # the store's id of the request, so a redelivery is recognised
+    email: str = ""
+    phone: str = ""
+    store_order_ids: tuple[str, ...] = ()  # the store's orders the request names
+
+
+Action = TakeIn | Cancel | Ignore | FulfillmentRequest | Uninstalled | PrivacyRequest
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,11 @@ class InboxStatus(models.TextChoices):
     FAILED = "failed", "Failed"  # processing raised; retried, then kept for a replay
 
 
+# Applied or turned down: the raw body is no longer needed to act, so an erasure may replace it.
+SETTLED_STATUSES = (InboxStatus.PROCESSED, InboxStatus.IGNORED, InboxStatus.REJECTED)
+REDACTED_BODY = '{"redacted": true}'
+
+
 class InboxMessage(TenantModel):
     """One authentic webhook delivery, stored raw before it is answered; processed by a task."""
 

@@ -17,6 +17,8 @@ from allied.integrations.connectors import (
     Ignore,
     MappingFailed,
     OrderPage,
+    PrivacyKind,
+    PrivacyRequest,
     Shipment,
     StoreOrder,
     TakeIn,
@@ -36,7 +38,7 @@ FULFILLMENT_TOPICS = (
     "fulfillment_orders/fulfillment_request_submitted",
     "fulfillment_orders/cancellation_request_submitted",
 )
-# Shopify's mandatory privacy topics: kept for the privacy engine (issue 15), which will answer them.
+# Shopify's mandatory privacy topics, passed on to the privacy engine.
 PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 PAID = {"paid", "partially_refunded", "refunded", "partially_paid"}
 
@@ -86,6 +88,49 @@ def order_input(payload: Mapping[str, Any]) -> OrderInput:
         notes=str(payload.get("note") or "")[:2000],
         lines=lines,
     )
+
+
+def privacy_request(topic: str, payload: Mapping[str, Any]) -> PrivacyRequest:
+    """One of Shopify's mandatory privacy webhooks as a privacy request. customers/data_request
+    carries {shop_id, shop_domain, orders_requested, customer {id, email, phone}, data_request {id}};
+    customers/redact {shop_id, shop_domain, customer {id, email, phone}, orders_to_redact};
+    shop/redact {shop_id, shop_domain}, 48 hours after the shop removed the app."""
+    if topic == "shop/redact":
+        shop = payload.get("shop_id") or payload.get("shop_domain")
+        if not shop:
+            raise MappingFailed("shop/redact names no shop.")
+        return PrivacyRequest(kind=PrivacyKind.SHOP, store_reference=f"shop/redact:{shop}")
+    customer = payload.get("customer")
+    if not isinstance(customer, Mapping):
+        raise MappingFailed(f"{topic} names no customer.")
+    email, phone = str(customer.get("email") or "").strip(), str(customer.get("phone") or "").strip()
+    if not email and not phone:
+        raise MappingFailed(f"{topic} gives neither the customer's e-mail nor their phone.")
+    if topic == "customers/data_request":
+        request_id = (payload.get("data_request") or {}).get("id")
+        if not request_id:
+            raise MappingFailed("customers/data_request has no data_request id.")
+        return PrivacyRequest(
+            kind=PrivacyKind.ACCESS,
+            store_reference=f"customers/data_request:{request_id}",
+            email=email,
+            phone=phone,
+            store_order_ids=_ids(payload.get("orders_requested")),
+        )
+    # customers/redact has no request id; the customer's id (or, when absent, their e-mail) names it.
+    return PrivacyRequest(
+        kind=PrivacyKind.DELETION,
+        store_reference=f"customers/redact:{customer.get('id') or email or phone}",
+        email=email,
+        phone=phone,
+        store_order_ids=_ids(payload.get("orders_to_redact")),
+    )
+
+
+def _ids(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        return ()
+    return tuple(str(value) for value in values if isinstance(value, int | str) and str(value))
 
 
 def _coordinate(value: Any) -> Decimal | None:
@@ -613,7 +658,7 @@ class Shopify:
                 message=str(request.get("message") or ""),
             )
         if topic in PRIVACY_TOPICS:
-            return Ignore("Kept for the privacy engine, which answers Shopify's privacy requests.")
+            return privacy_request(topic, payload)
         if topic == "app/uninstalled":
             return Uninstalled()
         return Ignore(f"Allied does not act on {topic} yet.")

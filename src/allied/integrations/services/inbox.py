@@ -3,25 +3,37 @@
 import json
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from allied.accounts.policy import Actor
+from allied.core.contact import phone_normalize
 from allied.core.errors import Conflict, ValidationFailed
+from allied.core.privacy import DataSubject
 from allied.integrations import tasks
 from allied.integrations.connectors import (
     Cancel,
     FulfillmentRequest,
     Ignore,
     MappingFailed,
+    PrivacyKind,
+    PrivacyRequest,
     TakeIn,
     Uninstalled,
     connector_for,
 )
-from allied.integrations.models import Connection, InboxMessage, InboxStatus
+from allied.integrations.models import (
+    REDACTED_BODY,
+    SETTLED_STATUSES,
+    Connection,
+    InboxMessage,
+    InboxStatus,
+)
 from allied.integrations.services.connections import connection_disconnect, require_manage
 from allied.orders.models import Order, OrderStatus
 from allied.orders.services.intake import order_receive
 from allied.orders.services.lifecycle import order_cancel
+from allied.privacy.services.requests import privacy_request_from_store, privacy_store_erase
 
 
 @transaction.atomic(savepoint=False)
@@ -107,12 +119,16 @@ def inbox_message_process(*, message_id: int) -> str:
             raise ValueError("not a JSON object")
     except ValueError as error:
         return _finish(message, InboxStatus.REJECTED, f"The body is not a JSON object: {error}.")
+    if message.body == REDACTED_BODY:
+        return _finish(message, InboxStatus.REJECTED, "The body was erased at a privacy request.")
     try:
         action = connector_for(connection.kind).action(message.topic, payload)
     except (MappingFailed, TypeError, ValueError) as error:
-        return _finish(message, InboxStatus.REJECTED, f"The store's order cannot be read: {error}")
+        return _finish(message, InboxStatus.REJECTED, f"The store's {_what(message.topic)} cannot be read: {error}")
     if isinstance(action, Ignore):
         return _finish(message, InboxStatus.IGNORED, action.reason)
+    if isinstance(action, PrivacyRequest):
+        return _privacy_request_apply(message, action)
     if isinstance(action, FulfillmentRequest):
         tasks.answer_fulfillment_request.enqueue(message.pk)
         return _finish(message, InboxStatus.PROCESSED, "Answer queued.")
@@ -147,6 +163,73 @@ def inbox_message_process(*, message_id: int) -> str:
         return _finish(message, InboxStatus.REJECTED, f"On hold: {refused.detail}")
     note = "Taken in." if intake.created else "Already taken in."
     return _finish(message, InboxStatus.PROCESSED, note, intake.order)
+
+
+def _what(topic: str) -> str:
+    return "request" if topic.startswith(("customers/", "shop/")) else "order"
+
+
+def _readable_phone(phone: str, country: str) -> str:
+    """The store's phone in E.164, or "" when it cannot be read (the e-mail may still find the person)."""
+    if not phone:
+        return ""
+    try:
+        return phone_normalize(phone, default_country=country, field="phone")
+    except ValidationFailed:
+        return ""
+
+
+def _privacy_request_apply(message: InboxMessage, action: PrivacyRequest) -> str:
+    """A customer's access request opens a request for the privacy officer; a customer's erasure is
+    carried out at once, in this transaction; a shop's erasure erases every recipient of the
+    partner's orders from this channel. Each is that partner's records only, and recorded once:
+    a redelivery finds the request already made and changes nothing."""
+    connection, organization = message.connection, message.connection.organization
+    if action.kind == PrivacyKind.SHOP:
+        recipients = (
+            Order.objects.filter(organization=organization, channel=connection.kind)
+            .exclude(recipient_email="", recipient_phone="")
+            .values_list("recipient_email", "recipient_phone")
+            .order_by("recipient_email", "recipient_phone")
+            .distinct()
+        )
+        subjects = [
+            DataSubject(email=email, phone=phone, organization_id=organization.pk) for email, phone in recipients
+        ]
+        request = privacy_store_erase(
+            organization=organization, subjects=subjects, store_reference=action.store_reference
+        )
+        inbox_bodies_redact(messages=connection.inbox.all())
+        return _finish(
+            message, InboxStatus.PROCESSED, f"The shop's customers were erased (request {request.public_id})."
+        )
+    email, phone = action.email.lower(), _readable_phone(action.phone, organization.default_country)
+    if not email and not phone:
+        return _finish(message, InboxStatus.REJECTED, f"The customer's phone {action.phone!r} cannot be read.")
+    if action.kind == PrivacyKind.ACCESS:
+        request = privacy_request_from_store(
+            organization=organization, kind="access", email=email, phone=phone, store_reference=action.store_reference
+        )
+        return _finish(message, InboxStatus.PROCESSED, f"Passed to the privacy officer (request {request.public_id}).")
+    request = privacy_store_erase(
+        organization=organization,
+        subjects=[DataSubject(email=email, phone=phone, organization_id=organization.pk)],
+        store_reference=action.store_reference,
+    )
+    if action.store_order_ids:
+        inbox_bodies_redact(messages=connection.inbox.filter(store_order_id__in=action.store_order_ids))
+    # This delivery names the person too; the request keeps who asked.
+    message.body = REDACTED_BODY
+    message.save(update_fields=["body"])
+    return _finish(message, InboxStatus.PROCESSED, f"The customer was erased (request {request.public_id}).")
+
+
+@transaction.atomic(savepoint=False)
+def inbox_bodies_redact(*, messages: QuerySet[InboxMessage]) -> int:
+    """Replace the bodies of those deliveries that are settled with a marker; a pending or failed
+    one keeps its body, which still has to be applied. Returns how many changed."""
+    settled = messages.filter(status__in=SETTLED_STATUSES).exclude(body=REDACTED_BODY)
+    return settled.update(body=REDACTED_BODY)
 
 
 @transaction.atomic(savepoint=False)

@@ -382,3 +382,48 @@ def privacy_requests_remind(*, now: Any = None) -> int:
             recipient_list=officers,
         )
     return len(due)
+
+
+@transaction.atomic(savepoint=False)
+def privacy_store_erase(
+    *, organization: Organization, subjects: list[DataSubject], store_reference: str
+) -> DataSubjectRequest:
+    """A store platform's erasure of its customers: one customer (Shopify's customers/redact), or
+    every customer of a shop that left (shop/redact). Each person is erased from that partner's
+    records only (never another partner's, nor AES's own relationship with them), and the whole
+    is recorded as one erasure request, closed with the counts. The same reference again changes nothing."""
+    one = subjects[0] if len(subjects) == 1 else None
+    request, created = DataSubjectRequest.objects.get_or_create(
+        organization=organization,
+        store_reference=store_reference[:200],
+        kind=Kind.DELETION,
+        defaults={
+            "source": DataSubjectRequest.Source.STORE,
+            "email": one.email.strip().lower()[:254] if one else "",
+            "phone": one.phone.strip()[:20] if one else "",
+            "status": Status.OPEN,
+            "verified_at": timezone.now(),
+            "due_at": timezone.now() + timedelta(days=settings.ALLIED_PRIVACY_REQUEST_DAYS),
+        },
+    )
+    if not created:
+        return request
+    actor = Actor.system(f"store request {store_reference[:60]}")
+    audit_record(
+        action="privacy.request_received",
+        actor=actor,
+        target=request,
+        changes={"kind": Kind.DELETION, "source": "store", "people": len(subjects)},
+    )
+    rows: dict[str, int] = {}
+    for subject in subjects:
+        scoped = DataSubject(email=subject.email, phone=subject.phone, organization_id=organization.pk)
+        for app, count in subject_erase(subject=scoped, actor=actor).items():
+            rows[app] = rows.get(app, 0) + count
+    outcome = (
+        "Erased at the store platform's request."
+        if one
+        else f"Erased the shop's {len(subjects)} customers at the store platform's request."
+    )
+    _close(request, actor, outcome, {"people": len(subjects), **rows})
+    return request
