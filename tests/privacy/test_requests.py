@@ -19,14 +19,18 @@ from allied.accounts.roles import Role
 from allied.core.models import AuditEntry
 from allied.core.privacy import sharing_record
 from allied.delivery.models import RecipientOptOut
+from allied.orders.services.intake import order_create
 from allied.privacy.models import ConsentRecord, DataSubjectRequest
 from allied.privacy.selectors import notice_current
 from allied.privacy.services.requests import (
     MAX_CODE_ATTEMPTS,
-    privacy_request_from_store,
+    privacy_request_access_from_store,
     privacy_requests_remind,
 )
 from allied.privacy.services.retention import retention_run
+from tests.accounts.factories import UserFactory
+from tests.catalog.factories import ProductFactory
+from tests.orders.factories import order_input
 
 pytestmark = pytest.mark.django_db
 NEW = "/privacy/requests/new"
@@ -199,20 +203,32 @@ def test_a_signed_in_person_sees_and_downloads_their_data(client_for, member, pa
     assert "accounts/memberships.csv" in zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
 
 
-def test_a_store_platforms_redact_request_erases_at_once_and_only_once(partner_a, member) -> None:
-    person = member(partner_a, Role.OWNER, email="shopper@example.com").user
+def test_a_store_platforms_access_request_covers_only_that_partners_records(
+    partner_a, partner_b, floor, stock_in, client_for, member, operator_org
+) -> None:
+    for partner in (partner_a, partner_b):
+        ProductFactory(organization=partner, sku="TEE")
+        order_create(
+            organization=partner,
+            data=order_input(("TEE", 1), recipient_email="shopper@example.com"),
+            actor=SYSTEM,
+        )
+    UserFactory(email="shopper@example.com")
 
-    first = privacy_request_from_store(
-        organization=partner_a, kind="deletion", email="shopper@example.com", phone="", store_reference="redact-1"
+    first = privacy_request_access_from_store(
+        organization=partner_a, email="shopper@example.com", phone="", store_reference="data_request:9"
     )
-    second = privacy_request_from_store(
-        organization=partner_a, kind="deletion", email="shopper@example.com", phone="", store_reference="redact-1"
+    again = privacy_request_access_from_store(
+        organization=partner_a, email="shopper@example.com", phone="", store_reference="data_request:9"
     )
+    officer = client_for(member(operator_org, Role.PRIVACY_OFFICER))
+    archive = officer.get(f"/ops/privacy/requests/{first.public_id}/archive")
 
-    assert first.pk == second.pk
-    assert DataSubjectRequest.objects.get().status == Status.DONE
-    person.refresh_from_db()
-    assert person.full_name == ""
+    assert first.pk == again.pk
+    assert first.status == Status.OPEN
+    data = json.loads(zipfile.ZipFile(io.BytesIO(archive.content)).read("data.json"))
+    assert len(data["orders"]["orders"]) == 1, "partner B's order is not partner A's to hand over"
+    assert "accounts" not in data, "AES's own relationship with the person is not the store's"
 
 
 def test_the_officers_are_reminded_once_a_day_of_requests_due_within_a_week(operator_org, member) -> None:

@@ -33,7 +33,7 @@ from allied.integrations.services.connections import connection_disconnect, requ
 from allied.orders.models import Order, OrderStatus
 from allied.orders.services.intake import order_receive
 from allied.orders.services.lifecycle import order_cancel
-from allied.privacy.services.requests import privacy_request_from_store, privacy_store_erase
+from allied.privacy.services.requests import privacy_request_access_from_store, privacy_store_erase
 
 
 @transaction.atomic(savepoint=False)
@@ -207,8 +207,8 @@ def _privacy_request_apply(message: InboxMessage, action: PrivacyRequest) -> str
     if not email and not phone:
         return _finish(message, InboxStatus.REJECTED, f"The customer's phone {action.phone!r} cannot be read.")
     if action.kind == PrivacyKind.ACCESS:
-        request = privacy_request_from_store(
-            organization=organization, kind="access", email=email, phone=phone, store_reference=action.store_reference
+        request = privacy_request_access_from_store(
+            organization=organization, email=email, phone=phone, store_reference=action.store_reference
         )
         return _finish(message, InboxStatus.PROCESSED, f"Passed to the privacy officer (request {request.public_id}).")
     request = privacy_store_erase(

@@ -65,7 +65,10 @@ def _default_country() -> str:
 
 
 def subject_of(request: DataSubjectRequest) -> DataSubject:
-    """Whom the request is about: the verified e-mail and phone, and the account that has that e-mail."""
+    """Whom the request is about: the verified e-mail and phone, and the account that has that e-mail;
+    a store platform's request reaches only that partner's records."""
+    if request.source == DataSubjectRequest.Source.STORE:
+        return DataSubject(email=request.email, phone=request.phone, organization_id=request.organization_id)
     user_id = request.user_id
     if user_id is None and request.email:
         user_id = User.objects.filter(email__iexact=request.email).values_list("pk", flat=True).first()
@@ -286,15 +289,16 @@ def privacy_request_close(
 
 
 @transaction.atomic(savepoint=False)
-def privacy_request_from_store(
-    *, organization: Organization, kind: str, email: str, phone: str, store_reference: str
+def privacy_request_access_from_store(
+    *, organization: Organization, email: str, phone: str, store_reference: str
 ) -> DataSubjectRequest:
-    """A store platform passes on its customer's request (the platform checked who they are). An
-    erasure is carried out at once; an export waits for the privacy officer to send it on."""
+    """A store platform passes on its customer's request to see their data (the platform checked who
+    they are): an open request for the privacy officer, who sends that partner's records on.
+    The same reference again is the same request."""
     request, created = DataSubjectRequest.objects.get_or_create(
         organization=organization,
         store_reference=store_reference[:200],
-        kind=kind,
+        kind=Kind.ACCESS,
         defaults={
             "source": DataSubjectRequest.Source.STORE,
             "email": email.strip().lower()[:254],
@@ -304,15 +308,14 @@ def privacy_request_from_store(
             "due_at": timezone.now() + timedelta(days=settings.ALLIED_PRIVACY_REQUEST_DAYS),
         },
     )
-    if not created:
-        return request
-    actor = Actor.system(f"store request {store_reference[:60]}")
-    audit_record(
-        action="privacy.request_received", actor=actor, target=request, changes={"kind": kind, "source": "store"}
-    )
-    if kind == Kind.DELETION:
-        erased = subject_erase(subject=subject_of(request), actor=actor)
-        _close(request, actor, "Erased at the store platform's request.", erased)
+    if created:
+        actor = Actor.system(f"store request {store_reference[:60]}")
+        audit_record(
+            action="privacy.request_received",
+            actor=actor,
+            target=request,
+            changes={"kind": Kind.ACCESS, "source": "store"},
+        )
     return request
 
 
