@@ -17,6 +17,8 @@ from allied.delivery.services.tasks import delivery_tasks_create
 from allied.privacy.models import ConsentRecord, RetentionRun
 from allied.privacy.selectors import notice_current
 from allied.privacy.services.retention import retention_run
+from allied.website.models import Lead, LeadStatus
+from allied.website.services import lead_submit
 from tests.delivery.factories import HubFactory
 from tests.delivery.test_tasks_and_planning import stop
 from tests.domain import refused
@@ -146,3 +148,17 @@ def test_the_retention_command_reports_what_it_did(stops) -> None:
         (True, "allied privacy retention"),
         (False, "allied privacy retention"),
     ]
+
+
+def test_unconverted_leads_are_deleted_after_the_lead_period_and_won_ones_stay(settings) -> None:
+    old_lost = lead_submit(kind="inquiry", name="Old Lead", email="old@example.com", message="Hello")
+    old_won = lead_submit(kind="inquiry", name="Won Lead", email="won@example.com", message="Hello")
+    recent = lead_submit(kind="feedback", name="New Lead", email="new@example.com", message="Thanks")
+    Lead.objects.filter(pk=old_won.pk).update(status=LeadStatus.WON)
+    long_ago = timezone.now() - timedelta(days=settings.ALLIED_LEAD_RETENTION_DAYS + 1)
+    Lead.objects.filter(pk__in=[old_lost.pk, old_won.pk]).update(updated_at=long_ago)
+
+    run = retention_run(actor=SYSTEM)
+
+    assert set(Lead.objects.values_list("pk", flat=True)) == {old_won.pk, recent.pk}
+    assert _result(run, "website.Lead") == 1
