@@ -110,6 +110,13 @@ VALID_BODIES: dict[str, Any] = {
     ],
     "delivery_tasks_move": {"route_id": 1},
     "plans_create": {"date": "2099-01-31", "seconds": 1},
+    "courier_accounts_create": {
+        "code": "steadfast",
+        "name": "Steadfast main",
+        "areas": ["Karachi"],
+        "credentials": {"api_key": "sf_hostile_key", "secret_key": "sf_hostile_secret", "webhook_token": "tok"},
+    },
+    "courier_accounts_update": {"areas": ["Karachi"], "active": True},
 }
 VALID_HEADERS = {"orders_create": {"Idempotency-Key": "hostile-key"}}
 

@@ -7,9 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.safestring import SafeString, mark_safe
-from markdown_it import MarkdownIt
-
 from allied.core.privacy import DataMapEntry
 from allied.privacy.models import NoticeVersion
 
@@ -104,13 +101,6 @@ _DATE_WORDS = {
     "last_login": "the last sign-in",
     "date_joined": "the account was opened",
 }
-
-_markdown = MarkdownIt("commonmark", {"html": False})
-
-
-def markdown_html(text: str) -> SafeString:
-    """The operators' Markdown as HTML; raw HTML in it is shown as text, never interpreted."""
-    return mark_safe(_markdown.render(text))  # noqa: S308  (markdown-it escapes everything with html off)
 
 
 def category_words(category: str) -> str:

@@ -16,8 +16,9 @@ from allied.accounts import policy
 from allied.accounts.decorators import permission_required
 from allied.core.errors import FORM_ERRORS, NotFound
 from allied.core.forms import form_add_domain_error
+from allied.core.markdown import markdown_html
 from allied.privacy.models import NoticeVersion
-from allied.privacy.notice_text import change_lines, markdown_html, notice_sections
+from allied.privacy.notice_text import change_lines, notice_sections
 from allied.privacy.selectors import (
     notice_current,
     notice_version,

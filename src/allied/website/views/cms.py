@@ -12,8 +12,8 @@ from allied.accounts import policy
 from allied.accounts.decorators import permission_required
 from allied.core.errors import FORM_ERRORS
 from allied.core.forms import form_add_domain_error
+from allied.core.markdown import markdown_html
 from allied.website.forms import PageForm
-from allied.website.markdown import markdown_html
 from allied.website.models import Page
 from allied.website.selectors import access_page, pages_for
 from allied.website.services import PAGE_FIELDS, page_create, page_update

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from allied.core.errors import ValidationFailed
 from allied.core.forms import form_add_domain_error
+from allied.core.markdown import markdown_html
 from allied.website.forms import FeedbackForm, InquiryForm
-from allied.website.markdown import markdown_html
 from allied.website.models import LeadKind
 from allied.website.selectors import public_site
 from allied.website.services import lead_submit

@@ -1,5 +1,5 @@
-"""Page bodies are Markdown (CommonMark) with raw HTML disabled, so an operator's text cannot put a
-script or a style on the public site."""
+"""Operators' text (CMS pages, the privacy notice's own sections) is Markdown (CommonMark) with raw
+HTML disabled, so it cannot put a script or a style on a page, and `javascript:` links stay text."""
 
 from functools import lru_cache
 
