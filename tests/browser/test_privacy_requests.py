@@ -100,3 +100,19 @@ def test_the_privacy_officer_works_an_erasure_from_the_console(
     expect(page.get_by_text("Done: the request is closed and the person is told.")).to_be_visible()
     made.refresh_from_db()
     assert made.status == "done"
+
+
+def test_a_signed_in_person_reads_what_allied_holds_about_them(
+    sized_page: tuple[str, Page], live_server: Any, partner_a: Any, member: Any, screenshot: Callable[..., None]
+) -> None:
+    width, page = sized_page
+    owner = member(partner_a, Role.OWNER, email="reader@example.com")
+    sign_in(page, live_server.url, owner)
+
+    page.goto(f"{live_server.url}/me/data/")
+
+    expect(page.get_by_role("heading", name="Accounts: profile")).to_be_visible()
+    expect(page.get_by_text("reader@example.com").first).to_be_visible()
+    assert_accessible(page, f"your data ({width})")
+    _fits(page, width, "your data")
+    screenshot(page, f"privacy-my-data-{width}")

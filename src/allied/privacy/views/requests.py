@@ -5,7 +5,9 @@ A request's page is shown only to the browser that entered its codes (a session 
 address in a log or a shared link shows nothing; an unknown or foreign request is a plain 404.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -161,6 +163,46 @@ def _me(request: HttpRequest) -> DataSubject:
     return DataSubject(email=user.email, user_id=user.pk, phone=user.phone)  # type: ignore[union-attr]
 
 
+@dataclass(frozen=True)
+class HeldSection:
+    """One part of what Allied holds, shaped for reading: a table of records, or facts."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    facts: list[tuple[str, str]]
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict | list):
+        return ", ".join(_cell(item) for item in (value.values() if isinstance(value, dict) else value))
+    return str(value)
+
+
+def _held_sections(held: dict[str, dict[str, Any]]) -> list[HeldSection]:
+    sections = []
+    for app, parts in held.items():
+        for name, value in parts.items():
+            title = f"{_words(app)}: {_words(name).lower()}"
+            if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
+                columns = list(dict.fromkeys(key for row in value for key in row))
+                rows = [[_cell(row.get(column)) for column in columns] for row in value]
+                sections.append(HeldSection(title, [_words(c) for c in columns], rows, []))
+            elif isinstance(value, dict):
+                sections.append(HeldSection(title, [], [], [(_words(k), _cell(v)) for k, v in value.items()]))
+            else:
+                sections.append(HeldSection(title, [], [], [(_words(name), _cell(value))] if value else []))
+    return sections
+
+
 @require_GET
 @login_required
 def my_data(request: HttpRequest) -> HttpResponse:
@@ -168,7 +210,8 @@ def my_data(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         held = subject_export(subject=_me(request), actor=request.actor)  # type: ignore[attr-defined]
     mine = DataSubjectRequest.objects.filter(user_id=request.user.pk or 0).order_by("-received_at")[:20]
-    return _private(render(request, "privacy/my_data.html", {"held": held, "requests": mine}))
+    context = {"sections": _held_sections(held), "requests": mine}
+    return _private(render(request, "privacy/my_data.html", context))
 
 
 @require_GET
