@@ -8,7 +8,7 @@ drive each path with wrk at 16 keep-alive clients. The tracking page's per-addre
 for the run (every request comes from 127.0.0.1); its cache is the production default without
 Redis (the database; the lookup limit itself counts in process memory, settings.py). Prints the
 table for docs/benchmarks.md, with the machine's load before and after (other processes on the
-same cores move every figure; run it when the 1-minute load is well under the number of cores),
+same cores move every figure: run it when the 1-minute load is under 1),
 what kind each error was (wrk counts answers slower than 2 s as timeouts, and non-2xx answers)
 and the server's logged errors. The aim is at least 50 % of the bare view's throughput with p99
 under 50 ms.
@@ -123,7 +123,7 @@ def print_report(
     bare = results["bare Django view"]["rps"]
     print(f"\n{platform.node()}: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {CLIENTS} clients, {args.duration} s per path, "
-          f"1-minute load {load[0]:.2f} before and {load[1]:.2f} after\n")  # fmt: skip
+          f"1-minute load {load[0]:.2f} before ({load[1]:.2f} after, the run's own included)\n")  # fmt: skip
     print("| Path | Requests/s | Share of bare view | p50 ms | p99 ms | Errors | Aim met |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for name, figures in results.items():
