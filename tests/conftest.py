@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
@@ -13,6 +14,7 @@ from allied.accounts.models import Membership, Organization
 from allied.accounts.policy import Actor
 from allied.accounts.roles import Role
 from allied.accounts.services import api_key_create
+from allied.core.ratelimit import READ_LIMITS
 from tests.accounts.factories import MembershipFactory, OperatorOrganizationFactory, OrganizationFactory
 
 
@@ -36,6 +38,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("postgres") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set ALLIED_TEST_POSTGRES (make test does)"))
+
+
+@pytest.fixture(autouse=True)
+def _read_limits_start_at_zero() -> None:
+    """The limits on public reads count in process memory (no Redis in tests), which no test's
+    rollback resets."""
+    caches[READ_LIMITS].clear()
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
 """The public site's pages and the console's CMS: what visitors see, and how operators change it."""
 
+import re
+
 import pytest
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import Client
 
 from allied.accounts.policy import Actor
@@ -9,6 +12,7 @@ from allied.core.errors import PermissionDenied
 from allied.core.models import AuditEntry
 from allied.website.models import Page, PageStatus
 from allied.website.services import page_create, page_update
+from allied.website.views.public import shared_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +39,65 @@ def test_home_page_has_a_tracking_box_that_asks_the_tracking_page() -> None:
     assert 'name="code"' in body
 
 
-def test_reading_pages_sets_no_cookie_and_takes_one_query(django_assert_num_queries) -> None:
+def test_reading_pages_sets_no_cookie_and_takes_one_query_once_rendered(django_assert_num_queries) -> None:
+    shared_pages.forget()
     client = Client()
     for path in ("/", "/services/"):
-        with django_assert_num_queries(1):  # the menu and the page, together
-            response = client.get(path)
+        with django_assert_num_queries(2):  # the version of the pages; the menu and the page, together
+            first = client.get(path)
+        with django_assert_num_queries(1):  # the version of the pages
+            again = client.get(path)
 
-        assert response.status_code == 200
-        assert not response.cookies, "no session and no CSRF cookie"
-        assert response["Cache-Control"] == "public, max-age=60"
+        for response in (first, again):
+            assert response.status_code == 200
+            assert not response.cookies, "no session and no CSRF cookie"
+            assert response["Cache-Control"] == "public, max-age=60"
+        assert _without_nonce(again.content) == _without_nonce(first.content)
+
+
+def _nonce_of_page(response: HttpResponse) -> set[str]:
+    return set(re.findall(r'nonce="([^"]*)"', response.content.decode()))
+
+
+def _without_nonce(content: bytes) -> bytes:
+    return re.sub(rb'nonce="[^"]*"', b'nonce=""', content)
+
+
+def test_each_visit_gets_its_own_nonce_which_the_policy_names() -> None:
+    answers = [Client().get("/") for _ in range(2)]
+
+    nonces = [_nonce_of_page(answer) for answer in answers]
+    assert all(len(nonce) == 1 for nonce in nonces)
+    assert nonces[0] != nonces[1]
+    for answer, [nonce] in zip(answers, nonces, strict=True):
+        assert f"'nonce-{nonce}'" in answer["Content-Security-Policy"]
+
+
+def test_the_banner_is_the_visitors_own_on_a_rendered_page() -> None:
+    Client().get("/about/")  # rendered for a visitor who has not chosen
+
+    with_gpc = Client(headers={"Sec-GPC": "1"})
+    noted = with_gpc.get("/about/").content.decode()
+    later = with_gpc.get("/about/").content.decode()
+    asked = Client().get("/about/").content.decode()
+
+    assert "Global Privacy Control" in noted
+    assert "Reject all" not in noted
+    assert 'id="consent-banner"' not in later, "the signal is noted once"
+    assert "Reject all" in asked
+
+
+def test_a_saved_page_is_on_the_site_at_once(admin_actor: Actor) -> None:
+    about = Page.objects.get(slug="about")
+    assert "About us" in Client().get("/about/").content.decode()
+
+    page_update(page=about, title="Who we are", actor=admin_actor)
+
+    assert "Who we are" in Client().get("/about/").content.decode()
+    assert "Who we are" in Client().get("/").content.decode(), "the menu of every page follows"
+    page_update(page=about, status=PageStatus.DRAFT, actor=admin_actor)
+    assert Client().get("/about/").status_code == 404
+    assert "Who we are" not in Client().get("/").content.decode()
 
 
 def test_a_cms_page_shows_its_markdown_with_html_escaped(admin_actor: Actor) -> None:

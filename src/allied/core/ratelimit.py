@@ -1,12 +1,17 @@
 """Fixed-window limits per client address, kept in the cache: the public pages' defence against
 one client asking too often (tracking lookups, the website's forms). The address is only a cache
-key for the window's length; it is never stored with what the client sent."""
+key for the window's length; it is never stored with what the client sent.
+
+Limits on reads count in the READ_LIMITS cache, which never writes to the database (settings.py:
+in process memory when there is no Redis), so a public GET writes nothing."""
 
 import ipaddress
 import time
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.http import HttpRequest
+
+READ_LIMITS = "read_limits"
 
 
 def client_network(request: HttpRequest) -> str:
@@ -21,8 +26,11 @@ def client_network(request: HttpRequest) -> str:
     return str(address)
 
 
-def over_limit(request: HttpRequest, scope: str, limit: int, window: int) -> bool:
-    """Count one use in the client's current fixed window; True past `limit`."""
+def over_limit(
+    request: HttpRequest, scope: str, limit: int, window: int, *, counter: str = DEFAULT_CACHE_ALIAS
+) -> bool:
+    """Count one use in the client's current fixed window of the `counter` cache; True past `limit`."""
+    cache = caches[counter]
     key = f"allied:{scope}:{client_network(request)}:{int(time.time() // window)}"
     if cache.add(key, 1, timeout=window):
         return False

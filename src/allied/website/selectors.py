@@ -1,7 +1,9 @@
 """The website's reads: what the public sees (published pages only) and what operators see."""
 
 from dataclasses import dataclass
+from functools import cache
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from allied.accounts.policy import LEADS_MANAGE, WEBSITE_MANAGE, Actor, require
@@ -29,6 +31,22 @@ def public_site(slug: str = "") -> PublicSite:
     )
     page = next((row for row in rows if row.slug == slug), None) if slug else None
     return PublicSite(nav=[row for row in rows if row.show_in_nav], page=page)
+
+
+@cache
+def _site_version_sql() -> str:
+    quote = connection.ops.quote_name
+    return f"SELECT MAX({quote('updated_at')}), COUNT(*) FROM {quote(Page._meta.db_table)}"  # noqa: S608 (no input)
+
+
+def public_site_version() -> tuple[object, int]:
+    """Which version of the pages the site is at: when a page was last saved (every save sets
+    `updated_at`) and how many there are (a deletion). Every public page asks, so it is one plain
+    statement: through the ORM the question would cost more than the page it saves rendering."""
+    with connection.cursor() as cursor:
+        cursor.execute(_site_version_sql())
+        last_saved, count = cursor.fetchone()
+    return last_saved, count
 
 
 def pages_for(actor: Actor) -> QuerySet[Page]:

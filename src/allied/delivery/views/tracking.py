@@ -2,10 +2,10 @@
 opt-out from delivery messages, and the tracking events the order page shows.
 
 The page is public and cheap: one query for the stop, one for its events, no session, no CSRF
-token (so it can be kept for 30 s by the browser), and lookups limited per client address in the
-cache. An unknown code and a malformed one get the same answer, byte for byte, after the same
-single query. Nothing on the page finds a person: no name, phone or street, no rider's name;
-places are hubs, areas and cities.
+token (so it can be kept for 30 s by the browser), and lookups limited per client address in a
+cache that never writes to the database (core/ratelimit.py). An unknown code and a malformed one
+get the same answer, byte for byte, after the same single query. Nothing on the page finds a
+person: no name, phone or street, no rider's name; places are hubs, areas and cities.
 """
 
 from datetime import date
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from allied.core.errors import FORM_ERRORS, DomainError
 from allied.core.forms import form_add_domain_error
-from allied.core.ratelimit import over_limit
+from allied.core.ratelimit import READ_LIMITS, over_limit
 from allied.core.tracking import TrackingStatus
 from allied.delivery.models import DeliveryTask, TrackingEvent
 from allied.delivery.notifications import eta_window
@@ -79,7 +79,9 @@ def status_words(status: str) -> str:
 
 
 def _lookup_limited(request: HttpRequest) -> bool:
-    return over_limit(request, "track", settings.ALLIED_TRACKING_LOOKUPS, settings.ALLIED_TRACKING_WINDOW_SECONDS)
+    return over_limit(
+        request, "track", settings.ALLIED_TRACKING_LOOKUPS, settings.ALLIED_TRACKING_WINDOW_SECONDS, counter=READ_LIMITS
+    )
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -92,17 +94,19 @@ def _too_many(request: HttpRequest) -> HttpResponse:
 # Finding the stop ---------------------------------------------------------------------------------
 
 
-def _find(raw: str) -> DeliveryTask | None:
+# What the tracking page shows of a stop; reading no more keeps the page's one query for it lean.
+PAGE_FIELDS = ("tracking_code", "status", "date", "planned_arrival", "address_city", "organization__name", "hub__city")
+
+
+def _find(raw: str, *, only: tuple[str, ...] = ()) -> DeliveryTask | None:
     """The stop with this code, in one query whether or not the code is well formed (a malformed
     one looks for the empty code, which no stop has), so neither the answer nor its time tells
-    the two apart."""
+    the two apart. With `only`, just those fields of it are read."""
     code = tracking_code_normalize(raw) or ""
-    return (
-        DeliveryTask.objects.select_related("organization", "hub")
-        .filter(tracking_code=code)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    stops = DeliveryTask.objects.select_related("organization", "hub").filter(tracking_code=code)
+    if only:
+        stops = stops.only("organization", "hub", *only)
+    return stops.order_by("-created_at", "-id").first()
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -127,7 +131,7 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
 def track(request: HttpRequest, tracking_code: str) -> HttpResponse:
     if _lookup_limited(request):
         return _too_many(request)
-    task = _find(tracking_code)
+    task = _find(tracking_code, only=PAGE_FIELDS)
     if task is None:
         return _not_found(request)
     events = [
