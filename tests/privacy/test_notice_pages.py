@@ -235,6 +235,13 @@ def test_what_changed_lists_only_the_versions_after_the_last_one_read(client_for
     assert BAR in client.get("/portal/").content.decode()
 
 
+def test_someone_who_joined_under_the_current_version_gets_no_bar(client_for, member, partner_a) -> None:
+    _publish(NEW_TEXT)
+    newcomer = member(partner_a, Role.OWNER)
+
+    assert BAR not in client_for(newcomer).get("/portal/").content.decode()
+
+
 def test_signed_out_visitors_get_no_bar_and_what_changed_needs_a_sign_in(client) -> None:
     _publish(NEW_TEXT)
 
@@ -260,7 +267,7 @@ def test_notice_changed_for_answers_in_one_query(member, partner_a, django_asser
     _publish(NEW_TEXT)
 
     with django_assert_num_queries(1):
-        assert notice_changed_for(owner.user.pk) is not None
+        assert notice_changed_for(owner.user.pk, joined=owner.user.date_joined) is not None
 
 
 def test_acknowledging_needs_the_version_read(client_for, member, partner_a) -> None:

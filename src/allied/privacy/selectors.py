@@ -67,9 +67,10 @@ def consent_statistics(*, since: datetime) -> ConsentStatistics:
     return ConsentStatistics(since=since, total=sum(by_source.values()), by_choice=by_choice, by_source=by_source)
 
 
-def notice_changed_for(user_id: int) -> NoticeVersion | None:
-    """The latest version if this user has not acknowledged it, in one query (asked on every
-    signed-in page); None also before any version is published."""
+def notice_changed_for(user_id: int, *, joined: datetime) -> NoticeVersion | None:
+    """The latest version if it came out after this user joined and they have not acknowledged it,
+    in one query (asked on every signed-in page); None also before any version is published. A
+    person who joined under the current version has nothing that changed to read."""
     seen = NoticeAcknowledgement.objects.filter(user_id=user_id, version__number__gte=OuterRef("number"))
     latest = (
         NoticeVersion.objects.order_by("-number")
@@ -77,7 +78,9 @@ def notice_changed_for(user_id: int) -> NoticeVersion | None:
         .only("number", "published_at", "change_summary")
         .first()
     )
-    return None if latest is None or latest.seen else latest  # type: ignore[attr-defined]
+    if latest is None or latest.seen or latest.published_at <= joined:  # type: ignore[attr-defined]
+        return None
+    return latest
 
 
 def notice_version(number: int) -> NoticeVersion:
