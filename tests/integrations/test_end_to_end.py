@@ -31,12 +31,6 @@ def fake_shopify(settings):
 
 
 @pytest.fixture
-def owner(partner_a, member) -> Actor:
-    membership = member(partner_a)
-    return Actor(user=membership.user, organization=partner_a, role=membership.role)
-
-
-@pytest.fixture
 def stocked(partner_a, floor, stock_in, settings) -> dict[str, int]:
     settings.ALLIED_STOCK_PUSH_SECONDS = 0  # the worker below runs what is due now
     stock_in(ProductFactory(organization=partner_a, sku="TEE-BLK-M", barcodes=["8964000000017"]), 10, bin=floor.shelf_a)

@@ -28,12 +28,6 @@ SINCE = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def owner(partner_a, member) -> Actor:
-    membership = member(partner_a)
-    return Actor(user=membership.user, organization=partner_a, role=membership.role)
-
-
-@pytest.fixture
 def stocked(partner_a, floor, stock_in) -> None:
     for sku in ("TEE-BLK-M", "CAP-RED"):
         stock_in(ProductFactory(organization=partner_a, sku=sku), 10)

@@ -27,24 +27,6 @@ SYSTEM = Actor.system("tests")
 
 
 @pytest.fixture
-def owner(partner_a, member) -> Actor:
-    membership = member(partner_a)
-    return Actor(user=membership.user, organization=partner_a, role=membership.role)
-
-
-@pytest.fixture
-def shop(partner_a, owner) -> Connection:
-    return connection_create(
-        organization=partner_a,
-        kind=ConnectionKind.SHOPIFY,
-        name="Kohsar Shopify",
-        store_url="kohsar.myshopify.com",
-        credentials={"access_token": "shpat_test_access_token_abcd", "client_secret": CLIENT_SECRET},
-        actor=owner,
-    )
-
-
-@pytest.fixture
 def stocked(partner_a, partner_b, stock_in) -> None:
     for organization in (partner_a, partner_b):
         for sku in ("TEE-BLK-M", "CAP-RED"):

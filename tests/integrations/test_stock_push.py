@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from allied.accounts.policy import Actor
 from allied.core.outbound import OutboundError
 from allied.core.outbox import outbox_relay
 from allied.integrations.models import Connection, ConnectionKind, StockPushItem
@@ -20,12 +19,6 @@ from tests.worker import run_until_quiet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PUSH_TASK = "allied.integrations.tasks.push_stock"
-
-
-@pytest.fixture
-def owner(partner_a, member) -> Actor:
-    membership = member(partner_a)
-    return Actor(user=membership.user, organization=partner_a, role=membership.role)
 
 
 @pytest.fixture

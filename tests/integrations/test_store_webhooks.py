@@ -23,10 +23,11 @@ from allied.integrations.services.connections import (
 from allied.inventory.models import Stock
 from allied.orders.models import Order, OrderStatus
 from tests.catalog.factories import ProductFactory
+from tests.integrations.conftest import CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLIENT_SECRET = "shpss_test_client_secret_1234"
+
 WOO_SECRET = "woo-webhook-secret-5678"
 
 
@@ -35,27 +36,9 @@ def run_tasks() -> None:
 
 
 @pytest.fixture
-def owner(partner_a, member) -> Actor:
-    membership = member(partner_a)
-    return Actor(user=membership.user, organization=partner_a, role=membership.role)
-
-
-@pytest.fixture
 def stocked(partner_a, floor, stock_in) -> None:
     for sku in ("TEE-BLK-M", "CAP-RED"):
         stock_in(ProductFactory(organization=partner_a, sku=sku), 10)
-
-
-@pytest.fixture
-def shop(partner_a, owner) -> Connection:
-    return connection_create(
-        organization=partner_a,
-        kind=ConnectionKind.SHOPIFY,
-        name="Kohsar Shopify",
-        store_url="kohsar.myshopify.com",
-        credentials={"access_token": "shpat_test_access_token_abcd", "client_secret": CLIENT_SECRET},
-        actor=owner,
-    )
 
 
 @pytest.fixture

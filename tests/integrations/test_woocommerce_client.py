@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 
-from allied.accounts.policy import Actor
 from allied.core.models import PersonalDataShared
 from allied.core.outbound import OutboundError
 from allied.integrations.connectors import Shipment, connector_for
@@ -16,12 +15,6 @@ from tests.fakes.woocommerce import START, FakeWooCommerce, django_target
 from tests.fakes.woocommerce import fake_woocommerce as fake_woocommerce  # the fixture
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner(partner_a, member) -> Actor:
-    membership = member(partner_a)
-    return Actor(user=membership.user, organization=partner_a, role=membership.role)
 
 
 @pytest.fixture

@@ -34,10 +34,9 @@ from allied.couriers.services import (
 )
 from allied.delivery.models import OPEN_STATUSES, DeliveryTask, Hub, Proof, TaskKind, TrackingEvent
 from allied.delivery.services.failed import access_task, may_handle_failed
-from allied.delivery.services.tasks import hub_for, service_day
+from allied.delivery.services.tasks import hub_for, order_drop_off_fields
 from allied.delivery.services.tracking import NEXT, TrackingRefused, tracking_event_record
 from allied.orders.models import Order
-from allied.orders.tracking import tracking_code_generate
 
 logger = logging.getLogger(__name__)
 
@@ -67,20 +66,7 @@ def courier_task_from_handover(*, order: Order, actor: Actor) -> DeliveryTask | 
     if hub is None:
         return None
     task = DeliveryTask.objects.create(
-        organization_id=order.organization_id,
-        hub=hub,
-        kind=TaskKind.DROP_OFF,
-        order=order,
-        reference=order.number,
-        tracking_code=order.tracking_code or tracking_code_generate(),
-        date=service_day(hub),
-        parcels=1,
-        weight_grams=order.package_weight_grams or 500,
-        cod_amount=order.cod_amount,
-        contact_name=order.recipient_name,
-        contact_phone=order.recipient_phone,
-        instructions=order.notes[:500],
-        status=S.CREATED,
+        **order_drop_off_fields(order, hub),
         courier=order.carrier,
         unplanned_reason=f"Waiting to be booked with {carrier_name(order.carrier)}.",
         **order.address.columns(),

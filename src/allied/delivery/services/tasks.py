@@ -213,6 +213,26 @@ def service_day(hub: Hub, now: datetime | None = None) -> date:
     return local.date() if local.time() < hub.day_end else local.date() + timedelta(days=1)
 
 
+def order_drop_off_fields(order: Order, hub: Hub) -> dict[str, Any]:
+    """What a handed-over order's drop-off takes from the order, whoever delivers it."""
+    return {
+        "organization_id": order.organization_id,
+        "hub": hub,
+        "kind": TaskKind.DROP_OFF,
+        "order": order,
+        "reference": order.number,
+        "tracking_code": order.tracking_code or tracking_code_generate(),
+        "date": service_day(hub),
+        "parcels": 1,
+        "weight_grams": order.package_weight_grams or 500,
+        "cod_amount": order.cod_amount,
+        "contact_name": order.recipient_name,
+        "contact_phone": order.recipient_phone,
+        "instructions": order.notes[:500],
+        "status": TrackingStatus.CREATED,
+    }
+
+
 @transaction.atomic(savepoint=False)
 def delivery_task_from_handover(*, order: Order, actor: Actor) -> DeliveryTask | None:
     """A parcel handed to AES's riders becomes a drop-off at the hub serving its address, once.
@@ -225,22 +245,9 @@ def delivery_task_from_handover(*, order: Order, actor: Actor) -> DeliveryTask |
     if hub is None:
         return None
     task = DeliveryTask.objects.create(
-        organization_id=order.organization_id,
-        hub=hub,
-        kind=TaskKind.DROP_OFF,
-        order=order,
-        reference=order.number,
-        tracking_code=order.tracking_code or tracking_code_generate(),
-        date=service_day(hub),
+        **order_drop_off_fields(order, hub),
         window_start=timezone.localtime(order.window_start).time() if order.window_start else None,
         window_end=timezone.localtime(order.window_end).time() if order.window_end else None,
-        parcels=1,
-        weight_grams=order.package_weight_grams or 500,
-        cod_amount=order.cod_amount,
-        contact_name=order.recipient_name,
-        contact_phone=order.recipient_phone,
-        instructions=order.notes[:500],
-        status=TrackingStatus.CREATED,
         unplanned_reason="" if address.lat is not None else "No coordinates: place a pin.",
         **address.columns(),
     )
