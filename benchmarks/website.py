@@ -1,5 +1,5 @@
-"""The public website: requests per second and latency of the home page and the tracking page
-(`/track/<code>` of a real demo stop) beside a bare Django view (`HttpResponse("ok")` through the
+"""The public website: requests per second and latency of the home page and the tracking pages
+(`/track/<code>` of every demo stop in turn) beside a bare Django view (`HttpResponse("ok")` through the
 same middleware), served by the same production-mode server in the same run.
 
 On a fresh SQLite database: migrate, load the demo (`allied demo`), serve Allied with the
@@ -49,8 +49,17 @@ def bare(request):
 urlpatterns = [path("bench/bare", bare), path("", include("allied.urls"))]
 """
 
-# wrk prints the figures of the run as one JSON line (latencies in microseconds).
+# wrk prints the figures of the run as one JSON line (latencies in microseconds). Given a list of
+# paths (`paths = {...}`, put before this), each request asks the next.
 WRK_SCRIPT = """
+counter = 0
+if paths then
+   request = function()
+      counter = counter + 1
+      return wrk.format(nil, paths[(counter % #paths) + 1])
+   end
+end
+
 function done(summary, latency, requests)
    local errors = summary.errors.connect + summary.errors.read + summary.errors.write
       + summary.errors.status + summary.errors.timeout
@@ -62,6 +71,12 @@ function done(summary, latency, requests)
       summary.errors.timeout))
 end
 """
+
+
+def wrk_script(path: Path, paths: list[str]) -> Path:
+    listed = ", ".join(json.dumps(each) for each in paths)
+    path.write_text((f"paths = {{{listed}}}\n" if len(paths) > 1 else "") + WRK_SCRIPT)
+    return path
 
 
 def wrk_get(wrk: str, url: str, script: Path, seconds: int) -> dict[str, Any]:
@@ -85,8 +100,6 @@ def main() -> int:
         work = Path(work_dir)
         (work / "bench_settings.py").write_text(BENCH_SETTINGS)
         (work / "bench_urls.py").write_text(BENCH_URLS)
-        script = work / "website.lua"
-        script.write_text(WRK_SCRIPT)
         database = work / "bench.sqlite3"
         environment = bench_environment(f"sqlite:///{database}", work / "var")
         environment |= {
@@ -98,19 +111,25 @@ def main() -> int:
         run([ALLIED, "manage", "createcachetable"], environment)
         run([ALLIED, "demo"], environment)
         with sqlite3.connect(database) as connection:
-            [code] = connection.execute("SELECT tracking_code FROM delivery_deliverytask LIMIT 1").fetchone()
-        paths = {"bare Django view": "/bench/bare", "home page": "/", "tracking page": f"/track/{code}"}
+            codes = [code for (code,) in connection.execute("SELECT tracking_code FROM delivery_deliverytask")]
+        tracking = [f"/track/{code}" for code in codes]
+        paths = {
+            "bare Django view": ["/bench/bare"],
+            "home page": ["/"],
+            f"tracking pages ({len(codes)} stops)": tracking,
+        }
         results: dict[str, dict[str, Any]] = {}
         load_before = os.getloadavg()[0]
         with allied_server(environment, work / "server.log") as (url, _):
-            for name, path in paths.items():
-                check = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url + path],
+            for index, (name, asked) in enumerate(paths.items()):
+                check = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url + asked[0]],
                                        capture_output=True, text=True, check=False)  # fmt: skip
                 if check.stdout != "200":
-                    raise RuntimeError(f"{path} answered {check.stdout}")
+                    raise RuntimeError(f"{asked[0]} answered {check.stdout}")
+                script = wrk_script(work / f"path{index}.lua", asked)
                 if args.warmup:
-                    wrk_get(wrk, url + path, script, args.warmup)
-                results[name] = wrk_get(wrk, url + path, script, args.duration)
+                    wrk_get(wrk, url + asked[0], script, args.warmup)
+                results[name] = wrk_get(wrk, url + asked[0], script, args.duration)
         load_after = os.getloadavg()[0]
         logged_errors = [line for line in (work / "server.log").read_text().splitlines() if "error" in line.lower()]
     print_report(results, args, (load_before, load_after), logged_errors)

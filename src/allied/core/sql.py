@@ -1,4 +1,4 @@
-"""Lean SQL for the measured hot path (order intake, docs/benchmarks.md), not for everyday code.
+"""Lean SQL for the measured hot paths (order intake, public tracking: docs/benchmarks.md), not for everyday code.
 
 On PostgreSQL every statement here is prepared once per connection (server-side binding) and
 has one text whatever the number of rows (rows as one JSON document, lists as arrays), so it is

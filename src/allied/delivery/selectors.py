@@ -3,14 +3,17 @@ hubs, riders, shifts, routes and plan runs are AES dispatch's (`require_dispatch
 else asks for one is refused before anything is looked up."""
 
 from datetime import date
+from functools import cache
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from allied.accounts.models import Organization
 from allied.accounts.policy import DELIVERY_VIEW, Actor, require
 from allied.accounts.roles import OrganizationKind
+from allied.core import sql
 from allied.core.errors import FieldError, NotFound, ValidationFailed
 from allied.delivery.models import DeliveryTask, Hub, PlanRun, Rider, Route, Shift, TrackingEvent
 from allied.delivery.services.planning import require_dispatch
@@ -143,3 +146,49 @@ def access_plan_run(actor: Actor, public_id: UUID) -> PlanRun:
     if run is None:
         raise NotFound("No such plan.")
     return run
+
+
+# Public tracking -----------------------------------------------------------------------------------
+
+
+def _public_stops(raw_code: str) -> QuerySet[DeliveryTask]:
+    """The stop with this code, newest first, looked for the same way whether or not the code is
+    well formed (a malformed one looks for the empty code, which no stop has), so neither the
+    answer nor its time tells the two apart."""
+    return _stops_with_code(tracking_code_normalize(raw_code) or "")
+
+
+def _stops_with_code(code: str) -> QuerySet[DeliveryTask]:
+    return DeliveryTask.objects.filter(tracking_code=code).order_by("-created_at", "-id")
+
+
+def public_stop(raw_code: str) -> DeliveryTask | None:
+    return _public_stops(raw_code).select_related("organization", "hub").first()
+
+
+# Everything the public tracking page shows of a stop, but its events, which only ever grow: the
+# newest one's id stands for them.
+PUBLIC_STATE = ("pk", "status", "date", "planned_arrival", "address_city", "organization__name", "hub__city")
+_CODE = "public-stop-state-code"
+
+
+@cache
+def _public_stop_state_sql(vendor: str) -> str:
+    """The ORM's statement for the state, compiled once: every anonymous visit of a tracking page
+    asks, and through the ORM the question costs more than the rendering it saves."""
+    newest_event = TrackingEvent.objects.filter(task=OuterRef("pk")).order_by("-id").values("id")[:1]
+    stops = _stops_with_code(_CODE).annotate(newest_event=Subquery(newest_event))
+    query = stops.values_list(*PUBLIC_STATE, "newest_event")[:1].query
+    statement, params = query.sql_with_params()
+    if list(params) != [_CODE]:
+        raise AssertionError(f"The tracking state's statement takes the code alone, not {params!r}.")
+    return statement
+
+
+def public_stop_state(raw_code: str) -> tuple[object, ...] | None:
+    """What the tracking page of this code shows, as a key that changes whenever the page would,
+    in one lean query (docs/benchmarks.md, Website); None for no such stop. Looked for as
+    `_public_stops` looks."""
+    code = tracking_code_normalize(raw_code) or ""
+    rows = sql.fetch(_public_stop_state_sql(connection.vendor), [code])
+    return rows[0] if rows else None

@@ -15,17 +15,19 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from allied.core.errors import FORM_ERRORS, DomainError
 from allied.core.forms import form_add_domain_error
+from allied.core.pages import NO_CSRF, RenderedPages
 from allied.core.ratelimit import READ_LIMITS, over_limit
 from allied.core.tracking import TrackingStatus
 from allied.delivery.models import DeliveryTask, TrackingEvent
 from allied.delivery.notifications import eta_window
+from allied.delivery.selectors import public_stop, public_stop_state
 from allied.delivery.services.recipient import (
     CODE_TRIES,
     CodeCheck,
@@ -42,6 +44,7 @@ from allied.delivery.services.recipient import (
 from allied.orders.models import Order
 from allied.orders.selectors import DeliveryStep
 from allied.orders.tracking import tracking_code_normalize
+from allied.privacy.templatetags.consent import banner_variant
 
 S = TrackingStatus
 # The journey in the words a recipient uses.
@@ -68,7 +71,8 @@ PUBLIC_CACHE = "private, max-age=30"
 PRIVATE_PAGE = "private, no-store"
 GRANT_SALT = "allied.delivery.recipient_grant"
 GRANT_MAX_AGE = 30 * 60  # after the code: this long to make changes
-NO_CSRF = {"csrf_token": ""}  # base.html would put a token (and a cookie) on every page
+# The tracking pages lately asked for; a stop's page is kept for each state it was seen in.
+tracking_pages = RenderedPages(size=2048)
 
 
 def status_words(status: str) -> str:
@@ -94,23 +98,14 @@ def _too_many(request: HttpRequest) -> HttpResponse:
 # Finding the stop ---------------------------------------------------------------------------------
 
 
-# What the tracking page shows of a stop; reading no more keeps the page's one query for it lean.
-PAGE_FIELDS = ("tracking_code", "status", "date", "planned_arrival", "address_city", "organization__name", "hub__city")
-
-
-def _find(raw: str, *, only: tuple[str, ...] = ()) -> DeliveryTask | None:
-    """The stop with this code, in one query whether or not the code is well formed (a malformed
-    one looks for the empty code, which no stop has), so neither the answer nor its time tells
-    the two apart. With `only`, just those fields of it are read."""
-    code = tracking_code_normalize(raw) or ""
-    stops = DeliveryTask.objects.select_related("organization", "hub").filter(tracking_code=code)
-    if only:
-        stops = stops.only("organization", "hub", *only)
-    return stops.order_by("-created_at", "-id").first()
-
-
 def _not_found(request: HttpRequest) -> HttpResponse:
-    response = render(request, "delivery/track_lookup.html", {"not_found": True, **NO_CSRF}, status=404)
+    if request.user.is_authenticated:
+        response = render(request, "delivery/track_lookup.html", {"not_found": True, **NO_CSRF}, status=404)
+    else:
+        key = ("not found", *banner_variant(request))
+        response = tracking_pages.response(
+            request, key, lambda: ("delivery/track_lookup.html", {"not_found": True}), status=404
+        )
     response["Cache-Control"] = PUBLIC_CACHE
     return response
 
@@ -127,18 +122,12 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
-def track(request: HttpRequest, tracking_code: str) -> HttpResponse:
-    if _lookup_limited(request):
-        return _too_many(request)
-    task = _find(tracking_code, only=PAGE_FIELDS)
-    if task is None:
-        return _not_found(request)
+def _page(task: DeliveryTask) -> tuple[str, dict[str, Any]]:
     events = [
         {"at": event.at, "status": status_words(event.status), "place": event.place}
         for event in TrackingEvent.objects.filter(task_id=task.pk).only("at", "status", "place")
     ]
-    context = {
+    return "delivery/track.html", {
         "task": task,
         "brand": task.organization.name,
         "status": status_words(task.status),
@@ -150,7 +139,33 @@ def track(request: HttpRequest, tracking_code: str) -> HttpResponse:
         "may_change": recipient_may_change(task),
         **NO_CSRF,
     }
-    response = render(request, "delivery/track.html", context)
+
+
+@require_GET
+def track(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """A recipient's page, rendered once per process for each state of the stop (`public_stop_state`
+    names all the page shows) and day (its ETA says "today"): a visit costs one query."""
+    if _lookup_limited(request):
+        return _too_many(request)
+    if request.user.is_authenticated:  # an operator's page carries their menu: never shared
+        task = public_stop(tracking_code)
+        if task is None:
+            return _not_found(request)
+        template, context = _page(task)
+        response = render(request, template, context)
+    else:
+        state = public_stop_state(tracking_code)
+        if state is None:
+            return _not_found(request)
+
+        def build() -> tuple[str, dict[str, Any]]:
+            task = public_stop(tracking_code)
+            if task is None:  # gone since the state was read
+                raise Http404
+            return _page(task)
+
+        key = (state, timezone.localdate(), *banner_variant(request))
+        response = tracking_pages.response(request, key, build)
     response["Cache-Control"] = PUBLIC_CACHE
     return response
 
@@ -234,7 +249,7 @@ def track_change(request: HttpRequest, tracking_code: str) -> HttpResponse:
     """Ask for a code, type it, then move the day, add instructions or correct the address."""
     if _lookup_limited(request):
         return _too_many(request)
-    task = _find(tracking_code)
+    task = public_stop(tracking_code)
     if task is None:
         return _not_found(request)
     context: dict[str, Any] = {"task": task, "brand": task.organization.name, "stage": "start", "error": ""}
@@ -307,7 +322,7 @@ def track_stop(request: HttpRequest, tracking_code: str) -> HttpResponse:
     """No more delivery messages to the phone this parcel was sent to."""
     if _lookup_limited(request):
         return _too_many(request)
-    task = _find(tracking_code)
+    task = public_stop(tracking_code)
     if task is None:
         return _not_found(request)
     stopped = False
