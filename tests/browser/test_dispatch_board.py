@@ -15,7 +15,7 @@ from allied.core.address import Address, CoordinatesSource
 from allied.core.tracking import TrackingStatus
 from allied.delivery.models import DeliveryTask, RouteStatus
 from allied.delivery.models import Route as DeliveryRoute
-from allied.delivery.services.tasks import delivery_tasks_create
+from allied.delivery.services.tasks import delivery_tasks_create, service_day
 from allied.delivery.services.tracking import tracking_event_record
 from tests.browser.test_login_and_accessibility import assert_accessible, sign_in
 from tests.delivery.factories import HubFactory, RiderFactory, ShiftFactory
@@ -46,13 +46,14 @@ def test_dispatcher_plans_a_day_and_works_its_routes_with_the_map_tiles_blocked(
     screenshot: Callable[..., None],
 ) -> None:
     hub = HubFactory()
+    day = service_day(hub)  # the board opens on it: tomorrow once the hub's day is over
     for _ in range(2):  # three parcels each: five stops need both riders
-        ShiftFactory(rider=RiderFactory(hub=hub, capacity_parcels=3))
+        ShiftFactory(rider=RiderFactory(hub=hub, capacity_parcels=3), date=day)
     system = Actor.system("tests")
-    routed = delivery_tasks_create(organization=partner_a, stops=[stop(n) for n in range(5)], actor=system)
+    routed = delivery_tasks_create(organization=partner_a, stops=[stop(n, date=day) for n in range(5)], actor=system)
     [lost] = delivery_tasks_create(
         organization=partner_a,
-        stops=[stop(0, address=Address(line1="Behind the mosque", city="Karachi", area="Lyari"))],
+        stops=[stop(0, date=day, address=Address(line1="Behind the mosque", city="Karachi", area="Lyari"))],
         actor=system,
     )
     blocked: list[str] = []
@@ -134,8 +135,10 @@ def test_the_board_works_without_the_map_script(
     page: Page, live_server: Any, partner_a: Any, operator_org: Any, member: Callable[..., Any]
 ) -> None:
     hub = HubFactory()
-    ShiftFactory(rider=RiderFactory(hub=hub))
-    [task] = delivery_tasks_create(organization=partner_a, stops=[stop(0)], actor=Actor.system("tests"))
+    ShiftFactory(rider=RiderFactory(hub=hub), date=service_day(hub))
+    [task] = delivery_tasks_create(
+        organization=partner_a, stops=[stop(0, date=service_day(hub))], actor=Actor.system("tests")
+    )
     page.route("**/vendor/leaflet/leaflet*.js", lambda request: request.abort())
     page.route(TILES, lambda request: request.abort())
     sign_in(page, live_server.url, member(operator_org, Role.DISPATCHER))

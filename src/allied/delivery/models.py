@@ -3,6 +3,7 @@ delivery tasks (drop-offs, pickups, paired jobs), routes, proof of delivery and 
 events every leg records, own riders and courier companies alike."""
 
 import uuid
+from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,8 +29,8 @@ class Hub(models.Model):
     # What it serves: area names or postcodes, and/or a polygon of [lat, lng] points.
     service_areas = models.JSONField(default=list, blank=True)
     service_polygon = models.JSONField(default=list, blank=True)
-    day_start = models.TimeField(default="08:00")
-    day_end = models.TimeField(default="20:00")
+    day_start = models.TimeField(default=time(8, 0))
+    day_end = models.TimeField(default=time(20, 0))
     is_active = models.BooleanField(default=True)
 
     class Meta:
