@@ -272,3 +272,16 @@ def test_a_delivery_erased_while_on_hold_is_refused_when_replayed(shop, partner_
     held.refresh_from_db()
     assert (held.status, held.reason) == (InboxStatus.REJECTED, "The body was erased at a privacy request.")
     assert not Order.objects.exists()
+
+
+def test_an_erased_rejection_keeps_no_reason_that_quotes_the_delivery(shop, partner_a) -> None:
+    deliver(shop, "orders/create", customer_order(5101, phone="call 0300-11-22 after six"))
+    run_tasks()
+    rejected = InboxMessage.objects.get()
+    assert rejected.status == InboxStatus.REJECTED
+    assert "0300-11-22" in rejected.reason, "the reason names what could not be read"
+
+    subject_erase(subject=DataSubject(email="jon@example.com", organization_id=partner_a.pk), actor=SYSTEM)
+
+    rejected.refresh_from_db()
+    assert (rejected.body, rejected.reason) == (REDACTED_BODY, "The body was erased at a privacy request.")

@@ -71,6 +71,9 @@ def inbox_receive(*, connection: Connection, topic: str, delivery_key: str, body
     return message
 
 
+ERASED_REASON = "The body was erased at a privacy request."
+
+
 def _finish(message: InboxMessage, status: str, reason: str = "", order: Order | None = None) -> str:
     message.status, message.reason, message.order = status, reason[:2000], order
     message.processed_at = timezone.now()
@@ -120,7 +123,7 @@ def inbox_message_process(*, message_id: int) -> str:
     except ValueError as error:
         return _finish(message, InboxStatus.REJECTED, f"The body is not a JSON object: {error}.")
     if message.body == REDACTED_BODY:
-        return _finish(message, InboxStatus.REJECTED, "The body was erased at a privacy request.")
+        return _finish(message, InboxStatus.REJECTED, ERASED_REASON)
     try:
         action = connector_for(connection.kind).action(message.topic, payload)
     except (MappingFailed, TypeError, ValueError) as error:
@@ -227,8 +230,10 @@ def _privacy_request_apply(message: InboxMessage, action: PrivacyRequest) -> str
 @transaction.atomic(savepoint=False)
 def inbox_bodies_redact(*, messages: QuerySet[InboxMessage]) -> int:
     """Replace the bodies of those deliveries that are settled with a marker; a pending or failed
-    one keeps its body, which still has to be applied. Returns how many changed."""
+    one keeps its body, which still has to be applied. A rejected one's reason may quote the body
+    (a phone that could not be read), so it goes too. Returns how many changed."""
     settled = messages.filter(status__in=SETTLED_STATUSES).exclude(body=REDACTED_BODY)
+    settled.filter(status=InboxStatus.REJECTED).update(reason=ERASED_REASON)
     return settled.update(body=REDACTED_BODY)
 
 
