@@ -28,7 +28,9 @@ repository root, `--data` to change it), at the seconds per instance that the ai
     .venv/bin/python benchmarks/routing.py --set solomon        # about 10 minutes
     .venv/bin/python benchmarks/routing.py --quick              # two instances per set, 2 s each
 
-Runs one instance at a time: PyVRP's search is single-threaded.
+Runs one instance at a time. PyVRP's search is single-threaded: the aims are on one core
+(`--searches 1`, the default); `--searches 2` runs two seeds side by side on two cores and keeps
+the better plan, as the dispatcher does on a machine with two cores (`ALLIED_PLANNER_SEARCHES`).
 """
 
 import argparse
@@ -298,10 +300,15 @@ class Row:
 
 
 def run_instance(
-    instance: Instance, convention: Convention, bks: dict[tuple[str, str], Best], seconds: float, seed: int
+    instance: Instance,
+    convention: Convention,
+    bks: dict[tuple[str, str], Best],
+    seconds: float,
+    seed: int,
+    searches: int,
 ) -> Row:
     problem = to_problem(instance, convention)
-    outcome = plan(problem, seconds=seconds, seed=seed)
+    outcome = plan(problem, seconds=seconds, seed=seed, searches=searches)
     violations = verify(problem, outcome)
     exact_distance, float_problems = float_check(instance, outcome)
     if convention is DOUBLE:
@@ -381,7 +388,13 @@ def print_family(family: str, rows: list[Row], convention: Convention, seconds: 
 
 
 def run_family(
-    family: str, data: Path, bks: dict[tuple[str, str], Best], seconds: float | None, quick: bool, seed: int
+    family: str,
+    data: Path,
+    bks: dict[tuple[str, str], Best],
+    seconds: float | None,
+    quick: bool,
+    seed: int,
+    searches: int,
 ) -> None:
     match family:
         case "solomon":
@@ -401,7 +414,7 @@ def run_family(
     for name in names:
         instance = reader(data / folder / f"{name}.{ext}")
         budget = seconds or default or instance.customers / 10
-        rows.append(run_instance(instance, convention, bks, budget, seed))
+        rows.append(run_instance(instance, convention, bks, budget, seed, searches))
         print(f"  {name}: {rows[-1].distance:.2f} in {rows[-1].seconds:.1f} s", file=sys.stderr, flush=True)
     print_family(family, rows, convention, seconds or default or 0)
 
@@ -471,11 +484,11 @@ def realistic_problem(stops: int = 1000, seed: int = 20261125) -> Problem:
     return Problem(DHAKA, tuple(out), tuple(vehicles), HaversineTravel(detour_factor=1.3))
 
 
-def run_realistic(seconds: float | None, quick: bool, seed: int) -> None:
+def run_realistic(seconds: float | None, quick: bool, seed: int, searches: int) -> None:
     budget = seconds or (5.0 if quick else 60.0)
     problem = realistic_problem()
     started = time.perf_counter()
-    outcome = plan(problem, seconds=budget, seed=seed)
+    outcome = plan(problem, seconds=budget, seed=seed, searches=searches)
     wall = time.perf_counter() - started
     violations = verify(problem, outcome)
     by_vehicle = {v.key: v for v in problem.vehicles}
@@ -510,17 +523,20 @@ def main() -> None:
         "--data", type=Path, default=DEFAULT_DATA, help=f"benchmark data folder (default {DEFAULT_DATA})"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--searches", type=int, default=1, help="searches side by side, one core each (seeds seed, seed+1, …)"
+    )
     args = parser.parse_args()
     if not (args.data / "bks.csv").exists():
         sys.exit(f"no benchmark data at {args.data} (bks.csv missing): pass --data")
     bks = read_bks(args.data / "bks.csv")
     families = ["solomon", "li_lim", "homberger", "realistic"] if args.set == "all" else [args.set]
-    print(f"## Routing ({time.strftime('%Y-%m-%d')}, seed {args.seed})")
+    print(f"## Routing ({time.strftime('%Y-%m-%d')}, seed {args.seed}, {args.searches} search(es) side by side)")
     for family in families:
         if family == "realistic":
-            run_realistic(args.seconds, args.quick, args.seed)
+            run_realistic(args.seconds, args.quick, args.seed, args.searches)
         else:
-            run_family(family, args.data, bks, args.seconds, args.quick, args.seed)
+            run_family(family, args.data, bks, args.seconds, args.quick, args.seed, args.searches)
 
 
 if __name__ == "__main__":

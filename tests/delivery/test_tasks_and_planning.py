@@ -16,6 +16,7 @@ from allied.core.errors import PermissionDenied, ValidationFailed
 from allied.core.models import DomainEvent
 from allied.core.tracking import TrackingStatus
 from allied.delivery.models import DeliveryTask, PlanRunStatus, Route, TaskKind, TrackingEvent
+from allied.delivery.routing.solver import SEARCHES_MIN_S
 from allied.delivery.services.planning import (
     plan_run_execute,
     plan_run_request,
@@ -156,6 +157,19 @@ def test_a_day_is_planned_on_shifts_with_pairs_together_and_the_impossible_expla
         assert arrivals == sorted(arrivals)
         assert route.starts_at <= arrivals[0]
     assert DeliveryTask.objects.get(pk=created[-2].pk).unplanned_reason == "no coordinates: place a pin"
+
+
+def test_a_long_plan_searches_on_as_many_cores_as_configured(partner_a, hub, settings) -> None:
+    settings.ALLIED_PLANNER_SEARCHES = 2
+    ShiftFactory(rider=RiderFactory(hub=hub))
+    delivery_tasks_create(organization=partner_a, stops=[stop(n) for n in range(6)], actor=DISPATCH)
+
+    run = plan(hub, seconds=int(SEARCHES_MIN_S) + 1)
+
+    assert run.status == PlanRunStatus.DONE
+    assert run.summary["searches"] == 2
+    assert run.summary["feasible"] is True
+    assert DeliveryTask.objects.filter(route__isnull=True).count() == 0
 
 
 def test_a_locked_route_is_kept_by_the_next_plan(partner_a, hub) -> None:

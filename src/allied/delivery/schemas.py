@@ -364,6 +364,7 @@ class PlanSummaryOut(BaseModel):
     violations: list[str]
     objective: int = Field(description="Metres driven plus the fixed costs of the riders used.")
     runtime_s: float
+    searches: int = Field(1, description="Searches run side by side from different seeds; the best is the plan.")
     stops: int
     riders: int
 

@@ -11,6 +11,7 @@ from allied.delivery.routing.result import (
     PICKUP_MISSING,
     WINDOW_UNREACHABLE,
 )
+from allied.delivery.routing.solver import SEARCHES_MIN_S
 from tests.delivery.routing.helpers import DAY, HOUR, HUB, east, motorbike, problem, stop, van
 
 
@@ -256,3 +257,20 @@ def test_plan_keeps_to_its_seconds():
     assert outcome.runtime_s < 1.5
     assert outcome.feasible
     assert DAY[0] <= min(route.start for route in outcome.routes)
+
+
+def test_searches_side_by_side_keep_the_best_plan_and_its_time():
+    stops = [stop(f"s{i}", east((i % 10) * 0.5, (i // 10) * 0.5)) for i in range(60)]
+    pb = problem(stops, [motorbike(f"m{i}") for i in range(3)])
+
+    seconds = SEARCHES_MIN_S + 1  # what is left for searching once the model is built
+    outcome = plan(pb, seconds=seconds, searches=2)
+    short = plan(pb, seconds=1.0, searches=2)
+
+    assert outcome.searches == 2
+    assert outcome.feasible
+    assert verify(pb, outcome) == []
+    assert not outcome.unserved
+    assert outcome.runtime_s < seconds + 0.5, "the other process stops at the same moment"
+    assert short.searches == 1, "a short plan is not worth starting a process for"
+    assert short.feasible

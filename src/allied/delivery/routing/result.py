@@ -52,3 +52,4 @@ class Plan:
     runtime_s: float
     violations: list[str] = field(default_factory=list)  # verify()'s findings; empty when feasible
     iterations: int = 0  # of PyVRP's search: fewer than usual means a busy machine
+    searches: int = 1  # side by side, from as many seeds; the best of them is the plan

@@ -27,13 +27,15 @@ should the solver ever return a route that breaks a rule, the route is repaired 
 out the jobs that break it (reported as unserved) before the plan is handed back.
 """
 
+import multiprocessing
 import time
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
-from pyvrp import Client, Depot, Location, ProblemData, Shipment, VehicleType
+from pyvrp import Client, CostEvaluator, Depot, Location, ProblemData, Shipment, Solution, VehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.stop import MaxRuntime
 
@@ -46,6 +48,8 @@ from allied.delivery.routing.verify import verify
 type Progress = Callable[[float], None]
 
 PROGRESS_INTERVAL_S = 0.25
+# Below this many seconds of search, starting another process costs more than its search brings.
+SEARCHES_MIN_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +72,15 @@ class _Fleet:
         return self.vehicles[0]
 
 
-def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress | None = None) -> Plan:
+def plan(
+    problem: Problem, *, seconds: float, seed: int = 1, searches: int = 1, progress: Progress | None = None
+) -> Plan:
     """Plans the routes of `problem` within about `seconds` of wall-clock time.
+
+    With `searches` above 1 (and `seconds` of at least SEARCHES_MIN_S), as many searches from
+    different seeds run side by side, one per process (PyVRP's search uses one core), and the
+    best plan of them is kept: on a machine with that many cores, the same time finds as good a
+    plan or a better one.
 
     Never drops a stop: each one is on exactly one route or in `unserved` with its reason.
     `progress`, when given, is called with the elapsed fraction of `seconds` at the start,
@@ -120,12 +131,12 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
         kept = [stops[key] for key in keys if key not in unserved]
         if kept:
             routes.append(_schedule(kept, vehicles[vehicle_key], network, pairs.pickup_of, locked=True).route)
-    iterations = 0
+    iterations, searched = 0, 1
     if jobs:
         budget = _Budget(seconds, started, progress)
         solver = _Solver(jobs, fleets, network, pairs.pickup_of)
-        solved, left_out = solver.solve(budget, seed)
-        iterations = solver.iterations
+        solved, left_out = solver.solve(budget, seed, searches)
+        iterations, searched = solver.iterations, solver.searches
         routes.extend(solved)
         unserved.update((key, reasons.NO_ROOM) for key in left_out)
 
@@ -145,6 +156,7 @@ def plan(problem: Problem, *, seconds: float, seed: int = 1, progress: Progress 
         violations=violations,
         runtime_s=time.perf_counter() - started,
         iterations=iterations,
+        searches=searched,
     )
 
 
@@ -284,7 +296,9 @@ class _Budget:
         self._progress = progress
         self._reported = started
         set_up = time.perf_counter() - started
-        self._limit = MaxRuntime(max(0.0, seconds - set_up - min(2 * set_up, seconds / 10)))
+        self.search_s = max(0.0, seconds - set_up - min(2 * set_up, seconds / 10))
+        self.ends_at = time.time() + self.search_s  # for searches in other processes
+        self._limit = MaxRuntime(self.search_s)
         self._limit(0)
 
     def __call__(self, best_cost: int) -> bool:
@@ -308,6 +322,7 @@ class _Solver:
         self._network = network
         self._pickup_of = pickup_of
         self.iterations = 0
+        self.searches = 1
 
     def _data(self) -> tuple[ProblemData, list[Stop], list[tuple[Stop, Stop]]]:
         network = self._network
@@ -393,15 +408,26 @@ class _Solver:
         )
         return data, singles, pairs
 
-    def solve(self, budget: _Budget, seed: int) -> tuple[list[Route], list[str]]:
+    def solve(self, budget: _Budget, seed: int, searches: int) -> tuple[list[Route], list[str]]:
         """Routes, and the keys of the stops the solver left out."""
         data, singles, pairs = self._data()
-        result = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
-        self.iterations = result.num_iterations
+        if searches > 1 and budget.search_s >= SEARCHES_MIN_S:
+            # forkserver: a worker process holds database connections and threads a fork would copy.
+            context = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(searches - 1, mp_context=context) as pool:
+                others = [pool.submit(_search, data, budget.ends_at, seed + n) for n in range(1, searches)]
+                ours = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
+                found = [(ours.best, ours.num_iterations), *(other.result() for other in others)]
+        else:
+            ours = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
+            found = [(ours.best, ours.num_iterations)]
+        self.iterations = sum(iterations for _, iterations in found)
+        self.searches = len(found)
+        best = min((solution for solution, _ in found), key=_cost(data))
         fleets_left = [list(fleet.vehicles) for fleet in self._fleets]
         routes: list[Route] = []
         left_out: list[str] = []
-        for solved in result.best.routes():
+        for solved in best.routes():
             stops: list[Stop] = []
             for activity in solved.schedule():
                 if activity.is_client():
@@ -443,3 +469,26 @@ class _Solver:
             else:
                 left_out.extend(sorted(members))
         return best
+
+
+def _cost(data: ProblemData) -> Callable[[Solution], float]:
+    """PyVRP's objective of a solution (its distance, fixed costs and prizes left), infinite when
+    it breaks a rule."""
+    evaluator = CostEvaluator([0.0] * data.num_load_dimensions, 0.0, 0.0)
+    return evaluator.cost
+
+
+class _Until:
+    """A stopping criterion at a moment of the wall clock, which every process shares."""
+
+    def __init__(self, ends_at: float) -> None:
+        self._ends_at = ends_at
+
+    def __call__(self, best_cost: int) -> bool:
+        return time.time() >= self._ends_at
+
+
+def _search(data: ProblemData, ends_at: float, seed: int) -> tuple[Solution, int]:
+    """One more search of `plan(searches=…)`, in its own process."""
+    result = pyvrp_solve(data, stop=_Until(ends_at), seed=seed, collect_stats=False, display=False)
+    return result.best, result.num_iterations

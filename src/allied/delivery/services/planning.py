@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -197,7 +198,9 @@ def plan_run_execute(*, run_id: int) -> PlanRun:
             PlanRun.objects.filter(pk=run.pk).update(progress=min(1.0, max(0.0, fraction)))
 
     try:
-        plan = routing.plan(day.problem, seconds=run.seconds, progress=report)
+        plan = routing.plan(
+            day.problem, seconds=run.seconds, searches=settings.ALLIED_PLANNER_SEARCHES, progress=report
+        )
         summary = _store(run, day, plan)
     except Exception as failure:
         PlanRun.objects.filter(pk=run.pk).update(
@@ -265,6 +268,7 @@ def _store(run: PlanRun, day: DayProblem, plan: routing.Plan) -> dict[str, Any]:
         "feasible": plan.feasible,
         "violations": plan.violations,
         "runtime_s": round(plan.runtime_s, 2),
+        "searches": plan.searches,
         "stops": len(day.tasks),
         "riders": len(day.riders),
     }
