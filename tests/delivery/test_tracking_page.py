@@ -150,6 +150,25 @@ def test_the_page_follows_every_change_of_what_it_shows(task) -> None:
     task.organization.save(update_fields=["name"])
     assert "Renamed Brand Ltd" in client.get(f"/track/{task.tracking_code}").content.decode()
 
+    # An event of the same status changes only the journey.
+    tracking_event_record(task=task, status=TrackingStatus.OUT_FOR_DELIVERY, actor=Actor.system("x"), place="Gulberg")
+    assert "Gulberg" in client.get(f"/track/{task.tracking_code}").content.decode()
+
+    DeliveryTask.objects.filter(pk=task.pk).update(address_city="Hyderabad")
+    assert "Hyderabad" in client.get(f"/track/{task.tracking_code}").content.decode()
+
+
+def test_a_visitors_waiting_messages_stay_theirs(task, client_for, member, partner_a) -> None:
+    leaving = client_for(member(partner_a, Role.OWNER))
+    leaving.post("/accounts/logout/")  # "You have signed out." waits for their next page
+
+    theirs = leaving.get(f"/track/{task.tracking_code}").content.decode()
+    anyone = Client().get(f"/track/{task.tracking_code}").content.decode()
+
+    assert "signed out" not in anyone
+    assert "signed out" not in theirs, "left waiting for their next console page"
+    assert "signed out" in leaving.get("/accounts/login/").content.decode()
+
 
 def test_a_signed_in_operators_page_is_their_own_and_never_shared(task, client_for, member, partner_a) -> None:
     operator = client_for(member(partner_a, Role.OWNER))

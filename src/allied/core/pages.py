@@ -24,6 +24,9 @@ from django.utils import translation
 from django.utils.autoreload import file_changed
 
 NO_CSRF = {"csrf_token": ""}  # base.html would put a token (and a cookie) on every page
+# What the context processors give a page from the visitor's own session, never shared: their
+# CSRF token, and the messages waiting for them (left waiting: they show on their next page).
+NOT_THE_VISITORS = {**NO_CSRF, "messages": ()}
 
 
 class RenderedPages:
@@ -49,7 +52,7 @@ class RenderedPages:
                 self._html.move_to_end(key)
         if html is None:
             template, context = build()
-            html = render_to_string(template, {**context, **NO_CSRF, "csp_nonce": self.NONCE_MARK}, request)
+            html = render_to_string(template, {**context, **NOT_THE_VISITORS, "csp_nonce": self.NONCE_MARK}, request)
             with self._lock:
                 self._html[key] = html
                 if len(self._html) > self._size:

@@ -168,7 +168,16 @@ def public_stop(raw_code: str) -> DeliveryTask | None:
 
 # Everything the public tracking page shows of a stop, but its events, which only ever grow: the
 # newest one's id stands for them.
-PUBLIC_STATE = ("pk", "status", "date", "planned_arrival", "address_city", "organization__name", "hub__city")
+PUBLIC_STATE = (
+    "pk",
+    "tracking_code",
+    "status",
+    "date",
+    "planned_arrival",
+    "address_city",
+    "organization__name",
+    "hub__city",
+)
 _CODE = "public-stop-state-code"
 
 

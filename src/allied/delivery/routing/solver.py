@@ -27,10 +27,10 @@ should the solver ever return a route that breaks a rule, the route is repaired 
 out the jobs that break it (reported as unserved) before the plan is handed back.
 """
 
+import logging
 import multiprocessing
 import time
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -50,6 +50,10 @@ type Progress = Callable[[float], None]
 PROGRESS_INTERVAL_S = 0.25
 # Below this many seconds of search, starting another process costs more than its search brings.
 SEARCHES_MIN_S = 5.0
+# How long past the deadline another search may take to hand its solution back.
+SEARCH_GRACE_S = 2.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +301,7 @@ class _Budget:
         self._reported = started
         set_up = time.perf_counter() - started
         self.search_s = max(0.0, seconds - set_up - min(2 * set_up, seconds / 10))
-        self.ends_at = time.time() + self.search_s  # for searches in other processes
+        self.ends_at = time.monotonic() + self.search_s  # for other processes' searches: one clock on Linux
         self._limit = MaxRuntime(self.search_s)
         self._limit(0)
 
@@ -412,12 +416,7 @@ class _Solver:
         """Routes, and the keys of the stops the solver left out."""
         data, singles, pairs = self._data()
         if searches > 1 and budget.search_s >= SEARCHES_MIN_S:
-            # forkserver: a worker process holds database connections and threads a fork would copy.
-            context = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(searches - 1, mp_context=context) as pool:
-                others = [pool.submit(_search, data, budget.ends_at, seed + n) for n in range(1, searches)]
-                ours = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
-                found = [(ours.best, ours.num_iterations), *(other.result() for other in others)]
+            found = _side_by_side(data, budget, seed, searches)
         else:
             ours = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
             found = [(ours.best, ours.num_iterations)]
@@ -485,10 +484,46 @@ class _Until:
         self._ends_at = ends_at
 
     def __call__(self, best_cost: int) -> bool:
-        return time.time() >= self._ends_at
+        return time.monotonic() >= self._ends_at
 
 
-def _search(data: ProblemData, ends_at: float, seed: int) -> tuple[Solution, int]:
-    """One more search of `plan(searches=…)`, in its own process."""
+def _side_by_side(data: ProblemData, budget: _Budget, seed: int, searches: int) -> list[tuple[Solution, int]]:
+    """Our search here and the others in their own processes, all until the budget's end; what
+    each found. Another search that fails or overruns (it cannot start, its process dies, or PyVRP's
+    first descent, which checks no clock, takes longer than the budget) is logged, stopped and left
+    out: this process's own search is enough for a plan."""
+    # forkserver: a worker process holds database connections and threads a fork would copy.
+    context = multiprocessing.get_context("forkserver")
+    others: list[tuple[Any, Any]] = []
+    try:
+        for n in range(1, searches):
+            receiving, sending = context.Pipe(duplex=False)
+            process = context.Process(target=_search, args=(data, budget.ends_at, seed + n, sending), daemon=True)
+            process.start()
+            sending.close()
+            others.append((process, receiving))
+    except Exception:
+        logger.exception("The planner's other searches could not start; this process searches alone")
+    ours = pyvrp_solve(data, stop=budget, seed=seed, collect_stats=False, display=False)
+    found = [(ours.best, ours.num_iterations)]
+    for process, receiving in others:
+        try:
+            if receiving.poll(max(0.0, budget.ends_at - time.monotonic()) + SEARCH_GRACE_S):
+                found.append(receiving.recv())
+            else:
+                logger.warning("A planner search in another process overran its time; the plan leaves it out")
+        except (EOFError, OSError):
+            logger.exception("A planner search in another process failed; the plan leaves it out")
+        finally:
+            process.kill()
+            process.join()
+            receiving.close()
+    return found
+
+
+def _search(data: ProblemData, ends_at: float, seed: int, sending: Any) -> None:
+    """One more search of `plan(searches=…)`, in its own process: its best solution and number of
+    iterations go back through `sending`."""
     result = pyvrp_solve(data, stop=_Until(ends_at), seed=seed, collect_stats=False, display=False)
-    return result.best, result.num_iterations
+    sending.send((result.best, result.num_iterations))
+    sending.close()
