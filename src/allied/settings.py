@@ -198,8 +198,10 @@ ALLIED_STOCK_PUSH_SECONDS = int(os.environ.get("ALLIED_STOCK_PUSH_SECONDS", "30"
 # A stop that failed this many delivery attempts goes back to its sender on its own.
 ALLIED_MAX_DELIVERY_ATTEMPTS = int(os.environ.get("ALLIED_MAX_DELIVERY_ATTEMPTS", "3"))
 # A day's plan of 5 s or more searches from this many seeds side by side, one core each, and keeps
-# the best (docs/benchmarks.md, Routing); by default one per core the worker may use, up to 4.
-ALLIED_PLANNER_SEARCHES = max(1, int(os.environ.get("ALLIED_PLANNER_SEARCHES") or min(4, os.process_cpu_count() or 1)))
+# the best. One by default: on the 2-core machine measured, two searches on a 1,000-stop day each
+# ran at about 60 % of one alone and planned worse; on 100 stops they planned better
+# (docs/benchmarks.md, Routing).
+ALLIED_PLANNER_SEARCHES = max(1, int(os.environ.get("ALLIED_PLANNER_SEARCHES", "1")))
 # A third party's API address -> where it answers instead: local fakes in development and tests only
 # (JSON: {"https://shop.example": "http://127.0.0.1:8765"}).
 ALLIED_API_ORIGINS: dict[str, str] = json.loads(os.environ.get("ALLIED_API_ORIGINS") or "{}")
