@@ -8,6 +8,8 @@ UV := $(shell if uv --version >/dev/null 2>&1; then command -v uv; else echo $(C
 VENV := .venv
 DEV_ENV := ALLIED_DEBUG=1
 PYTEST := $(VENV)/bin/pytest
+# The suite runs in two processes (pytest-xdist, a test database each): CI's two cores.
+TEST_PROCESSES ?= 2
 
 help:
 	@echo "make run    install, migrate, load the demo and serve on http://127.0.0.1:8000"
@@ -34,11 +36,11 @@ chromium:
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 test: install chromium
-	$(PYTEST) -m "not postgres" -p no:cacheprovider
+	$(PYTEST) -m "not postgres" -p no:cacheprovider -n $(TEST_PROCESSES)
 	@if [ -n "$$ALLIED_TEST_POSTGRES" ]; then \
 	  echo "== the suite again on PostgreSQL ($$ALLIED_TEST_POSTGRES) =="; \
 	  case "$$ALLIED_TEST_POSTGRES" in *://*) url="$$ALLIED_TEST_POSTGRES";; *) url="postgres://postgres@127.0.0.1:5432/$$ALLIED_TEST_POSTGRES";; esac; \
-	  DATABASE_URL="$$url" $(PYTEST) -m "not browser" -p no:cacheprovider; \
+	  DATABASE_URL="$$url" $(PYTEST) -m "not browser" -p no:cacheprovider -n $(TEST_PROCESSES); \
 	fi
 
 lint: install
