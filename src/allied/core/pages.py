@@ -5,7 +5,8 @@ show stays the same, so a request whose key (that state, written by the caller) 
 before costs no template work: only its CSP nonce differs, and the shared HTML holds a mark swapped
 for each request's own. The caller's key must name everything the page depends on: the data it
 shows, and the cookie banner's variant (the language is added here). Nothing on such a page may
-depend on who asks (no user, no CSRF token), so callers use it for anonymous visitors only.
+depend on who asks (no user, no CSRF token, no messages), so callers use it for anonymous
+visitors only.
 """
 
 import secrets

@@ -81,10 +81,10 @@ def plan(
 ) -> Plan:
     """Plans the routes of `problem` within about `seconds` of wall-clock time.
 
-    With `searches` above 1 (and `seconds` of at least SEARCHES_MIN_S), as many searches from
-    different seeds run side by side, one per process (PyVRP's search uses one core), and the
-    best plan of them is kept: on a machine with that many cores, the same time finds as good a
-    plan or a better one.
+    With `searches` above 1 (and at least SEARCHES_MIN_S of `seconds` left for searching), as
+    many searches from different seeds run side by side, one per process (PyVRP's search uses one
+    core), and the best plan of them is kept. That helps only where the cores do not slow each
+    other down: measured on 2 cores, better on 100 stops, worse on 1,000 (docs/benchmarks.md).
 
     Never drops a stop: each one is on exactly one route or in `unserved` with its reason.
     `progress`, when given, is called with the elapsed fraction of `seconds` at the start,
@@ -478,7 +478,7 @@ def _cost(data: ProblemData) -> Callable[[Solution], float]:
 
 
 class _Until:
-    """A stopping criterion at a moment of the wall clock, which every process shares."""
+    """A stopping criterion at a moment of the monotonic clock, which every process on Linux shares."""
 
     def __init__(self, ends_at: float) -> None:
         self._ends_at = ends_at
