@@ -155,7 +155,11 @@ def _public_stops(raw_code: str) -> QuerySet[DeliveryTask]:
     """The stop with this code, newest first, looked for the same way whether or not the code is
     well formed (a malformed one looks for the empty code, which no stop has), so neither the
     answer nor its time tells the two apart."""
-    return _stops_with_code(tracking_code_normalize(raw_code) or "")
+    return _stops_with_code(_looked_for(raw_code))
+
+
+def _looked_for(raw_code: str) -> str:
+    return tracking_code_normalize(raw_code) or ""
 
 
 def _stops_with_code(code: str) -> QuerySet[DeliveryTask]:
@@ -198,6 +202,5 @@ def public_stop_state(raw_code: str) -> tuple[object, ...] | None:
     """What the tracking page of this code shows, as a key that changes whenever the page would,
     in one lean query (docs/benchmarks.md, Website); None for no such stop. Looked for as
     `_public_stops` looks."""
-    code = tracking_code_normalize(raw_code) or ""
-    rows = sql.fetch(_public_stop_state_sql(connection.vendor), [code])
+    rows = sql.fetch(_public_stop_state_sql(connection.vendor), [_looked_for(raw_code)])
     return rows[0] if rows else None
