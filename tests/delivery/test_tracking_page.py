@@ -146,7 +146,8 @@ def test_the_page_follows_every_change_of_what_it_shows(task) -> None:
     # Noon, so the window lies within today whatever the hour the test runs.
     noon_today = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
     DeliveryTask.objects.filter(pk=task.pk).update(planned_arrival=noon_today)
-    assert "Expected <strong>today between 11:30 and 12:30" in client.get(f"/track/{task.tracking_code}").content.decode()
+    html = client.get(f"/track/{task.tracking_code}").content.decode()
+    assert "Expected <strong>today between 11:30 and 12:30" in html
 
     task.organization.name = "Renamed Brand Ltd"
     task.organization.save(update_fields=["name"])
