@@ -7,19 +7,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def subprocess_database_url() -> str:
-    settings = connection.settings_dict
+    database = connection.settings_dict
     if connection.vendor == "postgresql":
-        user = settings["USER"] or "postgres"
-        host = settings["HOST"] or "127.0.0.1"
-        port = settings["PORT"] or 5432
-        return f"postgres://{user}@{host}:{port}/{settings['NAME']}"
-    return f"sqlite:///{settings['NAME']}"
+        user = database["USER"] or "postgres"
+        host = database["HOST"] or "127.0.0.1"
+        port = database["PORT"] or 5432
+        return f"postgres://{user}@{host}:{port}/{database['NAME']}"
+    return f"sqlite:///{database['NAME']}"
 
 
 def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
@@ -53,6 +54,7 @@ def run_allied(*args: str, timeout: float = 180, **env: str) -> subprocess.Compl
             "PYTHONPATH": str(REPO),
             "PATH": "/usr/bin:/bin",
             "ALLIED_DEBUG": "1",
+            "ALLIED_TIME_ZONE": settings.TIME_ZONE,  # the test's "today" is the command's
             **env,
         },
     )

@@ -393,6 +393,7 @@ def cmd_routes_plan(args: argparse.Namespace) -> int:
     """Plan a hub's day now, as the dispatcher board does, and print the routes."""
     _setup_django()
     from django.db import transaction
+    from django.utils.timezone import localtime
 
     from allied.accounts.policy import Actor
     from allied.core.errors import DomainError
@@ -413,11 +414,12 @@ def cmd_routes_plan(args: argparse.Namespace) -> int:
     print(f"{hub.code} {args.date}: {summary['stops']} stop(s), {summary['riders']} rider(s) on shift")
     for route in Route.objects.filter(hub=hub, date=args.date).select_related("rider__user").order_by("starts_at"):
         km, hours = route.distance_m / 1000, route.duration_s / 3600
+        starts, ends = localtime(route.starts_at), localtime(route.ends_at)
         print(f"  {route.rider}: {route.stops.count()} stop(s), {km:.1f} km, {hours:.1f} h, "
-              f"{route.starts_at:%H:%M}–{route.ends_at:%H:%M}{' (locked)' if route.locked else ''}")  # fmt: skip
+              f"{starts:%H:%M}–{ends:%H:%M}{' (locked)' if route.locked else ''}")  # fmt: skip
         for stop in route.stops.order_by("sequence"):
             kind = stop.get_kind_display()
-            print(f"    {stop.sequence:>3}. {stop.planned_arrival:%H:%M} {kind:<13} {stop.tracking_code}")
+            print(f"    {stop.sequence:>3}. {localtime(stop.planned_arrival):%H:%M} {kind:<13} {stop.tracking_code}")
     for unplanned in summary["unplanned"]:
         print(f"  not planned: {unplanned['tracking_code']}: {unplanned['reason']}")
     print(f"planned in {summary['runtime_s']} s; {'no violation' if summary['feasible'] else 'VIOLATIONS'}")

@@ -1,6 +1,6 @@
 """`allied routes plan` as a dispatcher runs it from a terminal."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,8 @@ from tests.processes import run_allied
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_command_plans_the_day_and_prints_each_route_in_order(partner_a) -> None:
+def test_the_command_plans_the_day_and_prints_each_route_in_order(partner_a, settings) -> None:
+    settings.TIME_ZONE = "Asia/Karachi"  # times print in the hub's clock, not in UTC
     hub = HubFactory()
     ShiftFactory(rider=RiderFactory(hub=hub))
     today = timezone.localdate()
@@ -45,6 +46,8 @@ def test_the_command_plans_the_day_and_prints_each_route_in_order(partner_a) -> 
     assert result.returncode == 0, result.stderr
     assert f"{hub.code} {today}: 4 stop(s), 1 rider(s) on shift" in result.stdout
     route = Route.objects.get()
+    assert f"{timezone.localtime(route.starts_at):%H:%M}–{timezone.localtime(route.ends_at):%H:%M}" in result.stdout
+    assert timezone.localtime(route.starts_at).time() >= time(8), "the shift starts at 08:00 in Karachi"
     for task in DeliveryTask.objects.filter(route=route).order_by("sequence"):
         assert f"{task.sequence:>3}. {timezone.localtime(task.planned_arrival):%H:%M}" in result.stdout
     assert f"not planned: {created[-1].tracking_code}: no coordinates: place a pin" in result.stdout
