@@ -1,11 +1,14 @@
 import time
+from datetime import UTC, datetime
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 
 from allied.accounts.models import Membership, Organization, User
 from allied.accounts.roles import OrganizationKind, Role
 from allied.catalog.models import Product
-from allied.delivery.models import Hub, Rider
+from allied.delivery.models import DeliveryTask, Hub, Rider, Shift
 from allied.inventory.models import Warehouse
 from tests.processes import run_allied
 
@@ -31,6 +34,26 @@ def test_demo_loads_every_role_and_catalogs_and_is_idempotent() -> None:
     assert (hub.lat, hub.lng) != (0, 0)
     assert "allied-demo-2026" in first.stdout
     assert "admin@aes.example" in first.stdout
+
+
+def _a_zone_where_it_is_ten_in_the_evening() -> str:
+    offset = (22 - datetime.now(UTC).hour + 12) % 24 - 12  # within the -12..+11 hours Etc/GMT zones cover
+    return f"Etc/GMT{-offset:+d}"  # the sign is POSIX's: Etc/GMT-5 is five hours ahead of UTC
+
+
+def test_in_the_evening_the_demo_day_is_tomorrow_the_day_the_dispatch_board_opens_on(settings) -> None:
+    settings.TIME_ZONE = _a_zone_where_it_is_ten_in_the_evening()  # the demo hub's day ends at 20:00
+    run_allied("demo")
+    dispatcher = Client()
+    dispatcher.force_login(User.objects.get(email="dispatch@aes.example"))
+
+    board = dispatcher.get("/ops/dispatch/")
+
+    assert board.context["day"] > timezone.localdate()
+    assert Shift.objects.filter(date=board.context["day"]).count() == Rider.objects.count()
+    assert not DeliveryTask.objects.exclude(date=board.context["day"]).exists()
+    page = board.content.decode()
+    assert all(code in page for code in DeliveryTask.objects.values_list("tracking_code", flat=True))
 
 
 def _wait_for_a_fresh_totp_step(seconds_needed: float = 10) -> None:

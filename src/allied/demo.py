@@ -25,7 +25,7 @@ from allied.accounts.roles import OrganizationKind, Role
 from allied.catalog.models import Product
 from allied.core.address import Address
 from allied.delivery.models import DeliveryTask, Hub, Rider, Shift, TaskKind, VehicleType
-from allied.delivery.services.tasks import PairInput, TaskInput, delivery_tasks_create
+from allied.delivery.services.tasks import PairInput, TaskInput, delivery_tasks_create, service_day
 from allied.inventory.models import Bin, BinKind, InboundShipment, Warehouse
 from allied.inventory.services import inbound_create, inbound_receive, stock_put_away
 from allied.orders.models import Order
@@ -352,13 +352,14 @@ def _leads_and_requests() -> None:
 
 
 def _last_mile_day(hub: Hub) -> None:
-    """Today at the hub: every rider on shift, and each partner's stops waiting to be planned
-    (drop-offs with windows and cash to collect, and one paired shop-to-customer job)."""
-    today = timezone.localdate()
+    """The hub's day (tomorrow once today's is over, as the dispatch board opens on it): every rider
+    on shift, and each partner's stops waiting to be planned (drop-offs with windows and cash to
+    collect, and one paired shop-to-customer job)."""
+    day = service_day(hub)
     for rider in Rider.objects.filter(hub=hub):
         late = rider.pk % 2 == 0
         Shift.objects.get_or_create(
-            rider=rider, date=today, defaults={"start": time(12 if late else 8), "end": time(20 if late else 16)}
+            rider=rider, date=day, defaults={"start": time(12 if late else 8), "end": time(20 if late else 16)}
         )
     if DeliveryTask.objects.exists():
         return
@@ -373,7 +374,7 @@ def _last_mile_day(hub: Hub) -> None:
                 TaskInput(
                     kind=TaskKind.DROP_OFF,
                     hub_code=hub.code,
-                    date=today,
+                    date=day,
                     address=Address.given(line1=street, area=area, city="Karachi", lat=lat, lng=lng),
                     contact_name=name,
                     contact_phone=phone,
@@ -392,7 +393,7 @@ def _last_mile_day(hub: Hub) -> None:
                 pickup=TaskInput(
                     kind=TaskKind.PICKUP,
                     hub_code=hub.code,
-                    date=today,
+                    date=day,
                     address=Address.given(
                         line1="Shop 4, Tariq Road", area="PECHS", city="Karachi", lat=shop_lat, lng=shop_lng
                     ),
@@ -403,7 +404,7 @@ def _last_mile_day(hub: Hub) -> None:
                 drop_off=TaskInput(
                     kind=TaskKind.DROP_OFF,
                     hub_code=hub.code,
-                    date=today,
+                    date=day,
                     address=Address.given(line1=street, area=area, city="Karachi", lat=lat, lng=lng),
                     contact_name=name,
                     contact_phone=phone,
