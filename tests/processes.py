@@ -29,6 +29,7 @@ def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": subprocess_database_url(),
         "PYTHONPATH": str(REPO),
+        "ALLIED_TIME_ZONE": settings.TIME_ZONE,
         **env,
     }
     return subprocess.Popen(
