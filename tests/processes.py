@@ -23,19 +23,22 @@ def subprocess_database_url() -> str:
     return f"sqlite:///{database['NAME']}"
 
 
-def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
-    environment = {
-        **os.environ,
+def _as_this_test() -> dict[str, str]:
+    """What a process needs to run Allied as the test does: its settings, database and time zone
+    (the test's "today" is the process's)."""
+    return {
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": subprocess_database_url(),
         "PYTHONPATH": str(REPO),
         "ALLIED_TIME_ZONE": settings.TIME_ZONE,
-        **env,
     }
+
+
+def allied_process(*args: str, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "allied.cli", *args],
         cwd=REPO,
-        env=environment,
+        env={**os.environ, **_as_this_test(), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -49,15 +52,7 @@ def run_allied(*args: str, timeout: float = 180, **env: str) -> subprocess.Compl
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": subprocess_database_url(),
-            "PYTHONPATH": str(REPO),
-            "PATH": "/usr/bin:/bin",
-            "ALLIED_DEBUG": "1",
-            "ALLIED_TIME_ZONE": settings.TIME_ZONE,  # the test's "today" is the command's
-            **env,
-        },
+        env={**_as_this_test(), "PATH": "/usr/bin:/bin", "ALLIED_DEBUG": "1", **env},
     )
 
 
